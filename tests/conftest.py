@@ -25,3 +25,8 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
         if name.startswith(("CODEASSIST_", "ANTHROPIC_")):
             monkeypatch.delenv(name, raising=False)
     yield home
+
+
+# The session-wide real llama-server (tiny Gemma) is provided by the `llama_server` fixture,
+# defined in tests/support/llama_fixture.py and registered here.
+pytest_plugins = ["tests.support.llama_fixture"]
