@@ -76,8 +76,9 @@ class CompletionParams:
 
     ``id_slot`` pins the request to a server slot (-1: any idle slot); completions and chat use
     different slots so that neither evicts the other's prompt cache. ``t_max_predict_ms`` caps
-    generation time once a newline was produced (0: off). ``timeout`` is the whole request's
-    read timeout in seconds (None: the client's default).
+    generation time once a newline was produced (0: off). ``ignore_eos`` keeps generating past
+    the end-of-text token (benchmarks). ``timeout`` is the read timeout in seconds (None: the
+    client's default).
     """
 
     n_predict: int = 128
@@ -86,6 +87,7 @@ class CompletionParams:
     cache_prompt: bool = True
     id_slot: int = -1
     t_max_predict_ms: int = 0
+    ignore_eos: bool = False
     timeout: float | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -94,6 +96,8 @@ class CompletionParams:
                                 **self.sampling.to_json()}
         if self.t_max_predict_ms > 0:
             body["t_max_predict_ms"] = self.t_max_predict_ms
+        if self.ignore_eos:
+            body["ignore_eos"] = True
         return body
 
 

@@ -104,7 +104,8 @@ def find_entry(name: str) -> CatalogueModel:
             return entry
     known = ", ".join(e.name for e in CATALOGUE)
     raise ModelError(f"There is no model called {name!r} in the catalogue.",
-                     hint=f"Known models: {known} (`codeassist model list`), or set `model.path` to a GGUF file.")
+                     hint=f"Known models: {known} (`codeassist model list`), or set `model.path` "
+                          "to a GGUF file.")
 
 
 def parse_spec(spec: str) -> ModelChoice:
@@ -180,11 +181,11 @@ def resolve_model_path(settings: Settings, root: Path | None = None) -> Path:
     choice = parse_spec(settings.model.name)
     if choice.entry.embedded:
         return tiny_model_path()
-    path = installed_path(choice, root)
-    if path is None:
+    pulled = installed_path(choice, root)
+    if pulled is None:
         raise ModelError(f"The model {choice.spec} has not been downloaded yet.",
                          hint=f"Download it with `codeassist model pull {choice.spec}`.")
-    return path
+    return pulled
 
 
 def uses_tiny_model(settings: Settings) -> bool:
@@ -206,4 +207,5 @@ def tiny_model_notice(settings: Settings) -> str | None:
         return None
     return ("codeassist is using the tiny demo model (Gemma 3 270M): fine for trying things out, "
             f"not for real work. Get Gemma 4 with `codeassist model pull {RECOMMENDED_DEFAULT}` and "
-            f"`codeassist model use {RECOMMENDED_DEFAULT}` (`codeassist model list` shows what fits your GPU).")
+            f"`codeassist model use {RECOMMENDED_DEFAULT}` "
+            "(`codeassist model list` shows what fits your GPU).")

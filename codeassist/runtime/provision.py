@@ -11,7 +11,6 @@ sha256; a cached binary is used only when it matches its stamp and ``--version``
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import platform
@@ -263,7 +262,8 @@ def _check_tools(backend: str) -> None:
                                      "`apt-get install build-essential cmake`).")
     if backend == "cuda" and shutil.which("nvcc") is None:
         raise ServerBinaryError("The CUDA backend needs the CUDA toolkit (nvcc), which is not on PATH.",
-                                hint="Install the CUDA toolkit, or build for the CPU with CODEASSIST_GPU=cpu.")
+                                hint="Install the CUDA toolkit, or build for the CPU with "
+                                     "CODEASSIST_GPU=cpu.")
 
 
 def _build_running(build_dir: Path) -> list[int]:

@@ -8,6 +8,7 @@ its own session, so it outlives the command that started it; ``codeassist server
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -265,10 +266,8 @@ class ManagedServer:
             time.sleep(0.05)
         else:
             log.warning("llama-server (pid %d) ignored SIGTERM; killing it", pid)
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         if self._proc is not None and self._proc.pid == pid:
             self._proc.wait()
             self._proc = None

@@ -1,0 +1,138 @@
+"""Checks behind ``codeassist doctor``: binary, backend and GPU, in-process llama.cpp, model, server.
+
+Each check returns a :class:`Check` (ok / warn / fail, a one-line summary, detail lines); nothing
+here prints.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+from typing import Literal
+
+from codeassist.config import Settings
+from codeassist.errors import CodeassistError, ModelError, ServerBinaryError
+from codeassist.runtime import gguf, models, provision
+from codeassist.runtime.llama_client import probe_health
+from codeassist.runtime.server import ManagedServer
+
+__all__ = ["Check", "detect_vram_gb", "run_checks"]
+
+Level = Literal["ok", "warn", "fail"]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    level: Level
+    summary: str
+    details: tuple[str, ...] = ()
+
+
+def detect_vram_gb() -> float | None:
+    """Total memory of the first NVIDIA GPU in GB (None without one or without nvidia-smi)."""
+    if shutil.which("nvidia-smi") is None:
+        return None
+    try:
+        proc = subprocess.run(["nvidia-smi", "--query-gpu=memory.total", "--format=csv,noheader,nounits"],
+                              capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    first = proc.stdout.strip().splitlines()[:1]
+    if proc.returncode != 0 or not first:
+        return None
+    try:
+        return round(float(first[0]) / 1024, 1)
+    except ValueError:
+        return None
+
+
+def _fail(name: str, exc: CodeassistError) -> Check:
+    return Check(name, "fail", exc.message, (exc.hint,) if exc.hint else ())
+
+
+def check_binary(settings: Settings) -> tuple[Check, provision.BinaryInfo | None]:
+    if settings.server.url:
+        using = f"not needed: using the server at {settings.server.url}"
+        return Check("llama-server binary", "ok", using), None
+    try:
+        info = provision.ensure_server_binary(settings)
+    except ServerBinaryError as exc:
+        return _fail("llama-server binary", exc), None
+    details = (f"source: {info.source}", f"version: {info.version}",
+               f"devices: {', '.join(info.devices) or 'CPU only'}")
+    return Check("llama-server binary", "ok", str(info.path), details), info
+
+
+def check_backend(settings: Settings, info: provision.BinaryInfo | None) -> Check:
+    wanted = provision.resolve_backend(settings)
+    vram = detect_vram_gb()
+    gpu = f"GPU memory {vram} GB" if vram is not None else "no NVIDIA GPU detected"
+    if info is None:
+        level: Level = "ok" if settings.server.url else "warn"
+        return Check("backend", level, f"configured {settings.server.backend} (→ {wanted}); {gpu}")
+    summary = (f"binary backend {info.backend}, GPU offload "
+               f"{'possible' if info.gpu_capable else 'not available'}; {gpu}")
+    if wanted in provision.GPU_BACKENDS and not info.gpu_capable:
+        return Check("backend", "warn", summary,
+                     (f"server.backend resolves to {wanted}, but this binary cannot offload to a GPU.",
+                      f"Build one with `CODEASSIST_GPU={wanted} codeassist server build`."))
+    return Check("backend", "ok", summary)
+
+
+def check_inprocess() -> Check:
+    try:
+        import llama_cpp
+    except ImportError:
+        return Check("llama-cpp-python", "fail", "not installed (needed for token counts and GGUF metadata)",
+                     ("Install codeassist with its dependencies: `pip install -e .`",))
+    return Check("llama-cpp-python", "ok", f"version {getattr(llama_cpp, '__version__', 'unknown')}")
+
+
+def check_model(settings: Settings) -> Check:
+    if settings.server.url and not settings.model.path:
+        return Check("model", "ok", f"whatever the server at {settings.server.url} runs")
+    try:
+        path = models.resolve_model_path(settings)
+        info = gguf.read_info(path)
+    except ModelError as exc:
+        return _fail("model", exc)
+    details = [f"architecture {info.architecture}, trained context {info.context_length}",
+               "fill-in-the-middle tokens: "
+               + ("yes (/infill)" if info.has_fim else "no (prompt-built completions)"),
+               f"chat template: {'yes' if info.chat_template else 'no (generic fallback)'}",
+               f"size {info.size_bytes / 1e9:.2f} GB"]
+    notice = models.tiny_model_notice(settings)
+    if notice:
+        details.append(notice)
+    return Check("model", "warn" if notice else "ok", f"{info.name} — {path}", tuple(details))
+
+
+def check_server(settings: Settings) -> Check:
+    if settings.server.url:
+        health = probe_health(settings.server.url)
+        level: Level = "ok" if health == "ok" else "fail"
+        return Check("server", level, f"{settings.server.url}: {health}",
+                     () if level == "ok" else ("Check that the server at server.url runs and is reachable.",))
+    status = ManagedServer(settings).status()
+    if status.state == "running":
+        return Check("server", "ok", f"running at {status.url} (pid {status.pid})")
+    if status.state == "starting":
+        return Check("server", "ok", f"loading the model at {status.url} (pid {status.pid})")
+    return Check("server", "warn", f"{status.state}; it starts on first use",
+                 ("Start it now with `codeassist server start`.",))
+
+
+def check_recommendation() -> Check:
+    vram = detect_vram_gb()
+    choice = models.recommend(vram)
+    why = f"fits in {vram} GB of GPU memory" if vram is not None else "no GPU: the smallest Gemma 4"
+    return Check("recommended model", "ok", f"{choice.spec} ({why})",
+                 (f"`codeassist model pull {choice.spec}` then `codeassist model use {choice.spec}`",))
+
+
+def run_checks(settings: Settings) -> list[Check]:
+    binary_check, info = check_binary(settings)
+    return [binary_check, check_backend(settings, info), check_inprocess(), check_model(settings),
+            check_server(settings), check_recommendation()]
