@@ -1,0 +1,416 @@
+"""The Claude client: the one module that talks to the Anthropic Messages API (``anthropic`` SDK).
+
+Every call goes through the same gate, so no caller can forget a step:
+
+1. privacy — ``privacy.cloud = false`` / ``--offline`` refuses before anything is sent; secrets
+   are redacted in everything sent and restored in everything received (:mod:`.privacy`);
+2. budget — when a cost limit applies, ``count_tokens`` gives an upper-bound estimate first and
+   :class:`~codeassist.errors.CostLimitError` stops the call above it;
+3. one streamed turn — retried with exponential backoff on 429/529/5xx, timeouts and connection
+   errors (``claude.max_retries``, ``claude.retry_backoff``; ``retry-after`` honoured), then
+   :class:`~codeassist.errors.CloudUnavailableError`; a stream cut short raises
+   :class:`~codeassist.errors.CloudResponseError`, never a partial reply;
+4. ledger — tokens (cache reads and writes included) and dollars recorded per call.
+
+The SDK's own retry loop is switched off so that one policy, configured in one place, decides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import random
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+from urllib.parse import urlparse
+
+import anthropic
+import httpx
+
+from codeassist import config
+from codeassist.claude import pricing
+from codeassist.claude.datatypes import CostEstimate, Prompt, Reply, ToolUse, Usage
+from codeassist.claude.ledger import CallRecord, Ledger
+from codeassist.claude.payload import build_request, restore_value, retry_after_seconds, usage_from
+from codeassist.claude.privacy import PrivacyGuard, StreamRestorer
+from codeassist.config import Settings
+from codeassist.errors import (
+    Cancelled,
+    CloudAuthError,
+    CloudError,
+    CloudResponseError,
+    CloudUnavailableError,
+    CostLimitError,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = ["ClaudeClient"]
+
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+LOCAL_PLACEHOLDER_KEY = "local-no-key"
+_MAX_DELAY = 30.0
+_MAX_RETRY_AFTER = 60.0
+_RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504, 529}
+_RETRY_STREAM_ERRORS = {"overloaded_error", "api_error", "rate_limit_error", "timeout_error"}
+
+
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """Errors of the SDK's HTTP layer that escape while a stream is read."""
+    errors: list[type[BaseException]] = [httpx.TransportError]
+    try:
+        import httpx2  # newer SDK releases ship their own httpx fork
+
+        errors.append(httpx2.TransportError)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+_TRANSPORT_ERRORS = _transport_errors()
+
+
+class _Retryable(Exception):
+    """One failed attempt that may be retried."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class ClaudeClient:
+    """Claude through the official SDK, behind the privacy guard, the budget and the ledger.
+
+    ``local=True`` points the same protocol at the local llama-server's ``/v1/messages``
+    (``base_url`` = the server's URL): no key is needed, the privacy switch does not apply (nothing
+    leaves the machine), and calls cost nothing.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        ledger: Ledger,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        local: bool = False,
+        command: str = "claude",
+        max_cost: float | None = None,
+    ) -> None:
+        self.settings = settings
+        self.ledger = ledger
+        self.local = local
+        self.command = command
+        self.max_cost = settings.claude.max_cost if max_cost is None else max_cost
+        self.guard = PrivacyGuard(settings.privacy)
+        self.base_url = base_url or settings.claude.base_url or DEFAULT_BASE_URL
+        self._api_key = api_key
+        self._model = settings.claude.model or None
+        self._sdk: anthropic.Anthropic | None = None
+        self._lock = threading.Lock()
+        self._spent = 0.0
+
+    # -- public API -------------------------------------------------------------------------
+
+    @property
+    def spent_usd(self) -> float:
+        """Dollars spent by this client so far."""
+        with self._lock:
+            return self._spent
+
+    def resolve_model(self) -> str:
+        """The model id: ``claude.model`` if set, else the newest Sonnet of ``models.list()``."""
+        if self._model is None:
+            self._model = self._call(self._newest_model)
+            log.info("Using model %s (from the API's model list).", self._model)
+        return self._model
+
+    def count_tokens(self, prompt: Prompt) -> int:
+        params, _ = build_request(prompt, self.guard)
+        model = self.resolve_model()
+        result = self._call(lambda sdk: sdk.messages.count_tokens(model=model, **params))
+        return int(result.input_tokens)
+
+    def estimate(self, prompt: Prompt, *, max_tokens: int | None = None) -> CostEstimate:
+        """Upper-bound cost of one turn (no cache hit, the whole output budget used)."""
+        tokens = self.count_tokens(prompt)
+        out = max_tokens or self.settings.claude.max_tokens
+        price = pricing.price_for(self.resolve_model(), local=self.local)
+        usd = pricing.estimate_cost(price, tokens, out, caching=bool(prompt.system or prompt.context))
+        return CostEstimate(model=self.resolve_model(), input_tokens=tokens, max_output_tokens=out, usd=usd)
+
+    def check_budget(self, estimate: CostEstimate, max_cost: float | None = None) -> None:
+        """Raise :class:`CostLimitError` when spent + estimate exceeds the limit."""
+        limit = self.max_cost if max_cost is None else max_cost
+        spent = self.spent_usd
+        if spent + estimate.usd > limit:
+            raise CostLimitError(
+                f"The next Claude call may cost up to ${estimate.usd:.4f} ({estimate.input_tokens} input "
+                f"tokens, up to {estimate.max_output_tokens} output tokens on {estimate.model}); with "
+                f"${spent:.4f} already spent that is above the limit of ${limit:.2f}. Nothing more was sent.",
+                hint="Raise the limit with --max-cost (or claude.max_cost), or narrow the request "
+                     "(fewer files, a smaller repo map).",
+            )
+
+    def turn(
+        self,
+        prompt: Prompt,
+        *,
+        on_text: Callable[[str], None] | None = None,
+        max_tokens: int | None = None,
+        command: str | None = None,
+    ) -> Reply:
+        """Run one streamed turn and return the complete reply (text and tool uses).
+
+        ``on_text`` receives text deltas as they arrive (secrets restored). When a cost limit
+        applies (``max_cost`` finite), a ``count_tokens`` pre-flight checks it first.
+        """
+        if math.isfinite(self.max_cost) and not self.local:
+            self.check_budget(self.estimate(prompt, max_tokens=max_tokens))
+        params, found = build_request(prompt, self.guard)
+        if found:
+            log.info("Redacted %d secret-looking strings before sending: %s", len(found), found.kinds())
+        params["model"] = self.resolve_model()
+        params["max_tokens"] = max_tokens or self.settings.claude.max_tokens
+        emitted = [False]
+
+        def deliver(text: str) -> None:
+            emitted[0] = True
+            if on_text is not None:
+                on_text(text)
+
+        reply: Reply = self._with_retries(
+            lambda sdk: self._stream_once(sdk, params, deliver, command), emitted)
+        return reply
+
+    def ask(self, user: str, *, system: str = "", context: str = "", command: str | None = None,
+            on_text: Callable[[str], None] | None = None) -> str:
+        """One question, one text answer."""
+        return self.turn(Prompt.single(user, system=system, context=context), on_text=on_text,
+                         command=command).text
+
+    async def astream(self, prompt: Prompt, *, max_tokens: int | None = None,
+                      command: str | None = None) -> AsyncIterator[str | Reply]:
+        """Async form of :meth:`turn`: yields text deltas, then the final :class:`Reply`.
+
+        Closing the iterator early stops the stream at the next delta.
+        """
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[str | None] = asyncio.Queue()
+        stop = threading.Event()
+
+        def on_text(text: str) -> None:
+            if stop.is_set():
+                raise Cancelled("The answer was cancelled.")
+            loop.call_soon_threadsafe(queue.put_nowait, text)
+
+        future = loop.run_in_executor(
+            None, lambda: self.turn(prompt, on_text=on_text, max_tokens=max_tokens, command=command))
+        future.add_done_callback(lambda _: queue.put_nowait(None))
+        try:
+            while (item := await queue.get()) is not None:
+                yield item
+            yield await future
+        finally:
+            stop.set()
+            future.add_done_callback(lambda f: f.cancelled() or f.exception())
+
+    def close(self) -> None:
+        if self._sdk is not None:
+            self._sdk.close()
+            self._sdk = None
+
+    # -- the gate ---------------------------------------------------------------------------
+
+    def _client(self) -> anthropic.Anthropic:
+        if not self.local:
+            self.guard.check_cloud()
+        if self._sdk is None:
+            key = self._api_key or config.anthropic_api_key()
+            if key is None and self.local:
+                key = LOCAL_PLACEHOLDER_KEY
+            if key is None:
+                raise CloudAuthError(
+                    "No Anthropic API key found, so Claude cannot be called.",
+                    hint="Set ANTHROPIC_API_KEY in the environment (it is never stored or logged), "
+                         "or use --local to run against the local llama-server.",
+                )
+            timeout = anthropic.Timeout(self.settings.claude.timeout, connect=10.0)
+            self._sdk = anthropic.Anthropic(api_key=key, base_url=self.base_url, max_retries=0,
+                                            timeout=timeout)
+        return self._sdk
+
+    def _call(self, fn: Callable[[anthropic.Anthropic], Any]) -> Any:
+        """A non-streaming call (models, count_tokens) under the same retry policy."""
+        return self._with_retries(lambda sdk: self._plain(fn, sdk), [False])
+
+    def _plain(self, fn: Callable[[anthropic.Anthropic], Any], sdk: anthropic.Anthropic) -> Any:
+        try:
+            return fn(sdk)
+        except anthropic.APIStatusError as exc:
+            raise self._status_error(exc) from exc
+        except anthropic.APIConnectionError as exc:
+            raise _Retryable(_connection_reason(exc)) from exc
+
+    def _with_retries(self, attempt: Callable[[anthropic.Anthropic], Any], emitted: list[bool]) -> Any:
+        retries = max(0, self.settings.claude.max_retries)
+        for number in range(retries + 1):
+            sdk = self._client()
+            try:
+                return attempt(sdk)
+            except _Retryable as exc:
+                if emitted[0]:  # text already shown: a retry would repeat it
+                    raise CloudUnavailableError(
+                        f"Claude's answer broke off ({exc.reason}); the partial answer was discarded.",
+                        hint="Run the command again.",
+                    ) from exc
+                if number == retries:
+                    raise CloudUnavailableError(
+                        f"Claude is unavailable: {exc.reason}, still after {retries + 1} attempts.",
+                        hint="Try again in a few minutes (https://status.anthropic.com), or raise "
+                             "claude.max_retries.",
+                    ) from exc
+                delay = self._delay(number, exc.retry_after)
+                log.warning("Claude call failed (%s); retry %d of %d in %.2f s.", exc.reason, number + 1,
+                            retries, delay)
+                time.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _delay(self, number: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), _MAX_RETRY_AFTER)
+        base = min(self.settings.claude.retry_backoff * 2.0**number, _MAX_DELAY)
+        return base * (1 - 0.25 * random.random())
+
+    def _status_error(self, exc: anthropic.APIStatusError) -> Exception:
+        status = exc.status_code
+        if status in (401, 403):
+            return CloudAuthError(
+                f"The Anthropic API refused the key (HTTP {status}).",
+                hint="Check ANTHROPIC_API_KEY (and its workspace's permissions).",
+            )
+        if status in _RETRY_STATUS:
+            headers = getattr(exc.response, "headers", {})
+            return _Retryable(f"HTTP {status} {_error_type(exc)}".strip(), retry_after_seconds(headers))
+        hint = ("Check claude.model (`codeassist config show`)." if status == 404
+                else "This looks like a bug in codeassist; please report it with the log (-vv).")
+        return CloudError(f"The Anthropic API rejected the request (HTTP {status}): {_error_message(exc)}",
+                          hint=hint)
+
+    # -- one streamed turn ------------------------------------------------------------------
+
+    def _stream_once(self, sdk: anthropic.Anthropic, params: dict[str, Any],
+                     deliver: Callable[[str], None], command: str | None) -> Reply:
+        restorer = StreamRestorer(self.guard, deliver)
+        stream = None
+        try:
+            with sdk.messages.stream(**params) as stream:
+                stopped = False
+                for event in stream:
+                    if event.type == "content_block_delta" and event.delta.type == "text_delta":
+                        restorer.feed(event.delta.text)
+                    elif event.type == "message_stop":
+                        stopped = True
+                message = stream.get_final_message()
+        except anthropic.APIStatusError as exc:
+            if exc.status_code == 200:  # an `error` event inside the stream
+                if _error_type(exc) in _RETRY_STREAM_ERRORS:
+                    raise _Retryable(f"stream error {_error_type(exc)}") from exc
+                raise CloudResponseError(f"Claude's answer ended in an error: {_error_message(exc)}",
+                                         hint="Run the command again.") from exc
+            raise self._status_error(exc) from exc
+        except anthropic.APIConnectionError as exc:
+            raise _Retryable(_connection_reason(exc)) from exc
+        except _TRANSPORT_ERRORS as exc:
+            self._record_partial(stream, params["model"], command)
+            if isinstance(exc, httpx.TimeoutException) or "Timeout" in type(exc).__name__:
+                raise _Retryable("the answer stalled (read timeout)") from exc
+            raise CloudResponseError(
+                "Claude's answer was cut off mid-stream (the connection closed early); "
+                "nothing of it was used.", hint="Run the command again.") from exc
+        if not stopped or message.stop_reason is None:
+            self._record_partial(stream, params["model"], command)
+            raise CloudResponseError(
+                "Claude's answer ended before it was complete (no message_stop); nothing of it was used.",
+                hint="Run the command again.",
+            )
+        restorer.flush()
+        return self._finish(message, command)
+
+    def _finish(self, message: Any, command: str | None) -> Reply:
+        usage = usage_from(message.usage)
+        model = str(message.model or self.resolve_model())
+        cost = self._book(model, usage, command, "ok")
+        content: list[dict[str, Any]] = []
+        texts: list[str] = []
+        tools: list[ToolUse] = []
+        for block in message.content:
+            if block.type == "text":
+                texts.append(self.guard.restore(block.text))
+                content.append({"type": "text", "text": texts[-1]})
+            elif block.type == "tool_use":
+                tool_input = restore_value(dict(block.input), self.guard)
+                tools.append(ToolUse(id=block.id, name=block.name, input=tool_input))
+                content.append({"type": "tool_use", "id": block.id, "name": block.name, "input": tool_input})
+            else:
+                content.append(block.model_dump(mode="json", exclude_none=True))
+        return Reply(text="".join(texts), tool_uses=tools, stop_reason=str(message.stop_reason), model=model,
+                     usage=usage, cost_usd=cost, content=content)
+
+    def _record_partial(self, stream: Any, model: str, command: str | None) -> None:
+        """A cut-off answer is still billed for its input: record what the stream reported."""
+        try:
+            snapshot = stream.current_message_snapshot if stream is not None else None
+        except AssertionError:  # nothing arrived at all
+            snapshot = None
+        if snapshot is not None:
+            self._book(model, usage_from(snapshot.usage), command, "truncated")
+
+    def _book(self, model: str, usage: Usage, command: str | None, status: str) -> float:
+        cost: float = pricing.call_cost(pricing.price_for(model, local=self.local), usage)
+        with self._lock:
+            self._spent += cost
+        self.ledger.record(CallRecord(
+            command=command or self.command, model=model, input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens, cache_read_tokens=usage.cache_read_input_tokens,
+            cache_creation_tokens=usage.cache_creation_input_tokens, cost_usd=cost, status=status))
+        log.info("Claude %s: %d input + %d output tokens, cache read %d, cache write %d, $%.4f (%s).",
+                 model, usage.input_tokens, usage.output_tokens, usage.cache_read_input_tokens,
+                 usage.cache_creation_input_tokens, cost, status)
+        return cost
+
+    def _newest_model(self, sdk: anthropic.Anthropic) -> str:
+        models = list(sdk.models.list(limit=100))
+        if self.local:
+            return str(models[0].id) if models else "local"
+        sonnets = [m for m in models if "sonnet" in str(m.id)]
+        if not sonnets:
+            raise CloudError("The API's model list has no Sonnet model to use by default.",
+                             hint="Set claude.model (or pass --model) to one of: "
+                                  + ", ".join(str(m.id) for m in models[:10]))
+        return str(max(sonnets, key=lambda m: str(m.created_at)).id)
+
+
+def _error_type(exc: anthropic.APIStatusError) -> str:
+    body = exc.body if isinstance(exc.body, dict) else {}
+    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    return str(error.get("type", "")) if isinstance(error, dict) else ""
+
+
+def _error_message(exc: anthropic.APIStatusError) -> str:
+    body = exc.body if isinstance(exc.body, dict) else {}
+    error = body.get("error")
+    if isinstance(error, dict) and error.get("message"):
+        return str(error["message"])
+    return str(exc.message)
+
+
+def _connection_reason(exc: anthropic.APIConnectionError) -> str:
+    if isinstance(exc, anthropic.APITimeoutError):
+        return "the request timed out"
+    host = urlparse(str(exc.request.url)).netloc if getattr(exc, "request", None) is not None else "the API"
+    return f"cannot connect to {host}"

@@ -1,0 +1,88 @@
+"""Plain data passed in and out of the Claude client (no SDK types leak out of ``client.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["TEXT_EDITOR_TOOL", "CostEstimate", "Prompt", "Reply", "ToolUse", "Usage"]
+
+# Anthropic's own text editor tool (Claude 4 models); codeassist executes its commands locally.
+TEXT_EDITOR_TOOL: Mapping[str, Any] = {"type": "text_editor_20250728", "name": "str_replace_based_edit_tool"}
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """One request: ``system`` and ``context`` form the stable, cached prefix.
+
+    ``context`` is the large stable part (e.g. the repository map) placed after the system text;
+    the cache breakpoint goes after it. ``messages`` use the Messages API shape (``role`` and
+    ``content`` as a string or a list of blocks: text, tool_use, tool_result), with real values:
+    the client redacts secrets on the way out and restores them on the way back.
+    """
+
+    messages: Sequence[Mapping[str, Any]]
+    system: str = ""
+    context: str = ""
+    tools: Sequence[Mapping[str, Any]] = ()
+
+    @classmethod
+    def single(cls, user: str, *, system: str = "", context: str = "") -> Prompt:
+        return cls(messages=[{"role": "user", "content": user}], system=system, context=context)
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token counts as the API reports them (``input_tokens`` excludes cached tokens)."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+
+    @property
+    def total_input_tokens(self) -> int:
+        return self.input_tokens + self.cache_read_input_tokens + self.cache_creation_input_tokens
+
+
+@dataclass(frozen=True)
+class ToolUse:
+    id: str
+    name: str
+    input: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The complete assistant turn (never a partial one), with secrets restored."""
+
+    text: str
+    tool_uses: list[ToolUse]
+    stop_reason: str
+    model: str
+    usage: Usage
+    cost_usd: float
+    content: list[dict[str, Any]] = field(default_factory=list)  # assistant blocks, ready to send back
+
+    def as_message(self) -> dict[str, Any]:
+        """This turn as an ``assistant`` message for the next request."""
+        return {"role": "assistant", "content": list(self.content)}
+
+    @staticmethod
+    def tool_result(tool_use_id: str, content: str, *, is_error: bool = False) -> dict[str, Any]:
+        """A ``tool_result`` block answering one tool use (put it in a ``user`` message)."""
+        block: dict[str, Any] = {"type": "tool_result", "tool_use_id": tool_use_id, "content": content}
+        if is_error:
+            block["is_error"] = True
+        return block
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """Pre-flight estimate from ``count_tokens``: an upper bound (no cache hit, full output)."""
+
+    model: str
+    input_tokens: int
+    max_output_tokens: int
+    usd: float

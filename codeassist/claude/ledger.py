@@ -1,0 +1,137 @@
+"""The cost ledger: tokens and dollars of every Claude call, in SQLite in the XDG data directory.
+
+One row per call (``calls``); :meth:`Ledger.summary` groups them by day and command for
+``codeassist cost``. Each operation opens its own short connection, so the ledger is safe to use
+from several threads and processes at once (WAL journal).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from codeassist import paths
+from codeassist.errors import CodeassistError
+
+log = logging.getLogger(__name__)
+
+__all__ = ["CallRecord", "Ledger", "LedgerError", "SummaryRow", "default_ledger_path"]
+
+LEDGER_FILE = "ledger.db"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS calls (
+    id INTEGER PRIMARY KEY,
+    ts TEXT NOT NULL,               -- ISO 8601, UTC
+    day TEXT NOT NULL,              -- YYYY-MM-DD, UTC
+    command TEXT NOT NULL,
+    model TEXT NOT NULL,
+    input_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    cache_read_tokens INTEGER NOT NULL,
+    cache_creation_tokens INTEGER NOT NULL,
+    cost_usd REAL NOT NULL,
+    status TEXT NOT NULL            -- ok | truncated
+);
+CREATE INDEX IF NOT EXISTS calls_day ON calls(day);
+"""
+
+
+class LedgerError(CodeassistError):
+    """The cost ledger database could not be read or written."""
+
+
+def default_ledger_path() -> Path:
+    return paths.data_dir() / LEDGER_FILE
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    command: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_creation_tokens: int
+    cost_usd: float
+    status: str = "ok"
+    ts: datetime | None = None  # default: now
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    day: str
+    command: str
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_creation_tokens: int
+    cost_usd: float
+
+
+class Ledger:
+    """Append-only record of Claude calls."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or default_ledger_path()
+        self._ready = False
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=10)
+        except (OSError, sqlite3.Error) as exc:
+            raise LedgerError(
+                f"Cannot open the cost ledger {self.path}: {exc}.",
+                hint="Check that the directory is writable (XDG_DATA_HOME).",
+            ) from exc
+        try:
+            if not self._ready:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.executescript(_SCHEMA)
+                self._ready = True
+            with conn:
+                yield conn
+        except sqlite3.DatabaseError as exc:
+            raise LedgerError(
+                f"The cost ledger {self.path} is unreadable: {exc}.",
+                hint="Move the file away; a new, empty ledger is created on the next call.",
+            ) from exc
+        finally:
+            conn.close()
+
+    def record(self, rec: CallRecord) -> None:
+        ts = (rec.ts or datetime.now(UTC)).astimezone(UTC)
+        with self._connect() as conn:
+            conn.execute(
+                "INSERT INTO calls (ts, day, command, model, input_tokens, output_tokens, cache_read_tokens,"
+                " cache_creation_tokens, cost_usd, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (ts.isoformat(timespec="seconds"), ts.date().isoformat(), rec.command, rec.model,
+                 rec.input_tokens, rec.output_tokens, rec.cache_read_tokens, rec.cache_creation_tokens,
+                 rec.cost_usd, rec.status),
+            )
+        log.debug("ledger: %s %s $%.6f", rec.command, rec.model, rec.cost_usd)
+
+    def summary(self, since: date | None = None) -> list[SummaryRow]:
+        """Totals per (day, command), oldest day first."""
+        if not self.path.exists():
+            return []
+        query = (
+            "SELECT day, command, COUNT(*), SUM(input_tokens), SUM(output_tokens), SUM(cache_read_tokens),"
+            " SUM(cache_creation_tokens), SUM(cost_usd) FROM calls WHERE day >= ?"
+            " GROUP BY day, command ORDER BY day, command"
+        )
+        with self._connect() as conn:
+            rows = conn.execute(query, ((since or date.min).isoformat(),)).fetchall()
+        return [SummaryRow(str(r[0]), str(r[1]), int(r[2]), int(r[3]), int(r[4]), int(r[5]), int(r[6]),
+                           float(r[7])) for r in rows]
+
+    def total_cost(self, since: date | None = None) -> float:
+        return sum(row.cost_usd for row in self.summary(since))

@@ -1,0 +1,110 @@
+"""Request bodies for the Messages API: redaction on the way out, restoring on the way back.
+
+Pure functions over plain dicts; ``client.py`` sends what :func:`build_request` returns.
+The stable prefix (tools, system, context) carries a ``cache_control`` breakpoint; with tools in
+play the last message block carries one too, so each turn of a tool loop reads the previous
+turns from the cache.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from codeassist.claude.datatypes import Prompt, Usage
+from codeassist.claude.privacy import PrivacyGuard, Redactions
+
+__all__ = ["build_request", "restore_value", "retry_after_seconds", "usage_from"]
+
+_EPHEMERAL = {"type": "ephemeral"}
+
+
+def build_request(prompt: Prompt, guard: PrivacyGuard) -> tuple[dict[str, Any], Redactions]:
+    """``system``, ``messages`` and ``tools`` arguments, redacted, with cache breakpoints."""
+    found = Redactions()
+
+    def scrub(text: str) -> str:
+        redacted, items = guard.redact(text)
+        found.extend(items)
+        return redacted
+
+    params: dict[str, Any] = {"messages": [_message(m, scrub) for m in prompt.messages]}
+    system: list[dict[str, Any]] = [
+        {"type": "text", "text": scrub(part)} for part in (prompt.system, prompt.context) if part]
+    if system:
+        system[-1]["cache_control"] = dict(_EPHEMERAL)
+        params["system"] = system
+    if prompt.tools:
+        params["tools"] = [dict(tool) for tool in prompt.tools]
+        _mark_last_block(params["messages"])
+    return params, found
+
+
+def _message(message: Mapping[str, Any], scrub: Any) -> dict[str, Any]:
+    content = message.get("content", "")
+    if isinstance(content, str):
+        return {"role": message["role"], "content": scrub(content)}
+    return {"role": message["role"], "content": [_block(dict(b), scrub) for b in content]}
+
+
+def _block(block: dict[str, Any], scrub: Any) -> dict[str, Any]:
+    kind = block.get("type")
+    if kind == "text":
+        block["text"] = scrub(block.get("text", ""))
+    elif kind == "tool_use":
+        block["input"] = _map_strings(block.get("input", {}), scrub)
+    elif kind == "tool_result":
+        content = block.get("content")
+        if isinstance(content, str):
+            block["content"] = scrub(content)
+        elif isinstance(content, list):
+            block["content"] = [_block(dict(c), scrub) for c in content]
+    return block
+
+
+def _mark_last_block(messages: list[dict[str, Any]]) -> None:
+    if not messages:
+        return
+    last = messages[-1]
+    if isinstance(last["content"], str):
+        last["content"] = [{"type": "text", "text": last["content"]}]
+    if last["content"]:
+        last["content"][-1] = {**last["content"][-1], "cache_control": dict(_EPHEMERAL)}
+
+
+def _map_strings(value: Any, fn: Any) -> Any:
+    if isinstance(value, str):
+        return fn(value)
+    if isinstance(value, Mapping):
+        return {k: _map_strings(v, fn) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_map_strings(v, fn) for v in value]
+    return copy.copy(value)
+
+
+def restore_value(value: Any, guard: PrivacyGuard) -> Any:
+    """Every string inside ``value`` with this guard's placeholders mapped back."""
+    return _map_strings(value, guard.restore)
+
+
+def usage_from(raw: Any) -> Usage:
+    """:class:`Usage` from the SDK's usage object (missing counts are 0)."""
+    return Usage(
+        input_tokens=int(getattr(raw, "input_tokens", 0) or 0),
+        output_tokens=int(getattr(raw, "output_tokens", 0) or 0),
+        cache_read_input_tokens=int(getattr(raw, "cache_read_input_tokens", 0) or 0),
+        cache_creation_input_tokens=int(getattr(raw, "cache_creation_input_tokens", 0) or 0),
+    )
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """The server's ``retry-after-ms`` / ``retry-after`` (seconds) hint, if any."""
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is not None:
+            try:
+                return float(value) * scale
+            except ValueError:
+                continue
+    return None
