@@ -86,6 +86,7 @@ class ClaudeSettings:
     max_tokens: int = 16000
     max_cost: float = 2.0  # USD per refactor
     max_retries: int = 4
+    retry_backoff: float = 1.0  # seconds before the first retry; doubles each time (retry-after wins)
     timeout: float = 600.0
 
 
@@ -101,6 +102,7 @@ class ChatSettings:
     route: str = field(default="auto", metadata=_choices("auto", "local", "claude"))
     think: bool = False
     history: bool = True
+    max_tokens: int = 1024  # longest local answer, in tokens
 
 
 @dataclass(frozen=True)
