@@ -1,0 +1,257 @@
+"""The core behind the language server: runtime, completion engine and index, wired lazily.
+
+Nothing here knows about pygls or LSP types; :mod:`codeassist_lsp.server` calls these methods
+and converts the results. The model server is attached (or started) on first need, in the
+background, so ``initialize`` never waits for it. While it is down every completion answers
+empty at once, one message says so, and a probe brings the state back to ``ready`` by itself.
+
+The index lives in one worker thread (SQLite connections stay in the thread that opened them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from codeassist.completion import CompletionEngine, CompletionRequest
+from codeassist.errors import CodeassistError, ModelError, ModelServerError
+from codeassist.index import RepoIndex, Symbol
+from codeassist.runtime import LocalRuntime
+from codeassist_lsp.settings import LspOptions
+
+__all__ = ["Backend", "Status"]
+
+log = logging.getLogger(__name__)
+State = Literal["idle", "starting", "ready", "down", "disabled"]
+T = TypeVar("T")
+TINY_MARKERS = ("270m",)
+
+
+@dataclass(frozen=True)
+class Status:
+    """What the editor's status item shows (the ``codeassist/status`` notification)."""
+
+    state: State = "idle"
+    model: str = ""
+    last_latency_ms: float | None = None
+    tiny: bool = False
+    detail: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {"state": self.state, "model": self.model, "lastLatencyMs": self.last_latency_ms,
+                "tiny": self.tiny, "detail": self.detail}
+
+
+Notify = Callable[[Status], None]
+Problem = Callable[[str, str, Literal["error", "warning", "info"]], None]
+
+
+class Backend:
+    """Owns the runtime, the engine and the index for one workspace."""
+
+    def __init__(self, options: LspOptions, root: Path | None, on_status: Notify, on_problem: Problem,
+                 *, probe_interval: float = 2.0, attach_wait: float = 3.0) -> None:
+        self.options = options
+        self.root = root
+        self._on_status = on_status
+        self._on_problem = on_problem
+        self._probe_interval = probe_interval
+        self._attach_wait = attach_wait
+        self._status = Status(state="idle" if options.completions_enabled else "disabled")
+        self._runtime: LocalRuntime | None = None
+        self._engine: CompletionEngine | None = None
+        self._attach: asyncio.Task[None] | None = None
+        self._probe: asyncio.Task[None] | None = None
+        self._index: RepoIndex | None = None
+        self._index_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="codeassist-index")
+        self._index_open: asyncio.Future[RepoIndex | None] | None = None
+
+    # ---- status ---------------------------------------------------------------------------
+    @property
+    def status(self) -> Status:
+        return self._status
+
+    def _set_status(self, **changes: Any) -> None:
+        new = replace(self._status, **changes)
+        if new != self._status:
+            self._status = new
+            self._on_status(new)
+
+    # ---- model server ---------------------------------------------------------------------
+    def ensure_attached(self) -> asyncio.Task[None]:
+        """Attach to (or start) the model server in the background; returns the attach task."""
+        if self._attach is None or (self._attach.done() and self._status.state == "down"
+                                    and self._probe is None):
+            self._attach = asyncio.ensure_future(self._do_attach())
+        return self._attach
+
+    async def _do_attach(self) -> None:
+        self._set_status(state="starting", detail="")
+        try:
+            if self._runtime is None:
+                self._runtime = LocalRuntime(self.options.core)
+            client = await self._runtime.client()
+            props = await client.props()
+        except (ModelServerError, ModelError) as exc:
+            self._server_down(exc)
+            return
+        model = _model_name(props)
+        notice = self._runtime.notice()
+        tiny = notice is not None or any(marker in model.lower() for marker in TINY_MARKERS)
+        if self._engine is None:
+            index = await self.index()
+            self._engine = CompletionEngine(self._runtime, index, self.options.core.completion,
+                                            root=self.root)
+        self._set_status(state="ready", model=model, tiny=tiny, detail="")
+        if tiny:
+            self._on_problem("tiny", notice or f"codeassist is using the tiny demo model ({model}): fine "
+                             "for trying things out, not for real work. `codeassist model list` shows "
+                             "better models.", "warning")
+
+    def _server_down(self, exc: CodeassistError) -> None:
+        log.warning("model server unavailable: %s", exc.message)
+        was_down = self._status.state == "down"
+        self._set_status(state="down", detail=exc.message)
+        if not was_down:
+            hint = f" {exc.hint}" if exc.hint else ""
+            self._on_problem("down", f"codeassist: the local model server is not available: "
+                             f"{exc.message}{hint} Completions resume by themselves when it is back.",
+                             "error")
+        if self._probe is None or self._probe.done():
+            self._probe = asyncio.ensure_future(self._probe_until_back())
+
+    async def _probe_until_back(self) -> None:
+        while True:
+            await asyncio.sleep(self._probe_interval)
+            try:
+                if self._runtime is None:
+                    self._runtime = LocalRuntime(self.options.core)
+                client = await self._runtime.client()
+                health = await client.health()
+            except (ModelServerError, ModelError) as exc:
+                log.debug("model server still down: %s", exc.message)
+                continue
+            if health == "ok":
+                break
+        self._probe = None
+        self._attach = asyncio.ensure_future(self._do_attach())
+        await self._attach
+        if self._status.state == "ready":
+            self._on_problem("back", "codeassist: the local model server is back; completions resumed.",
+                             "info")
+
+    async def engine(self) -> CompletionEngine | None:
+        """The engine if the model server is ready (waiting briefly for a fresh attach)."""
+        if not self.options.completions_enabled:
+            return None
+        if self._status.state == "down":
+            return None
+        task = self.ensure_attached()
+        if not task.done():
+            await asyncio.wait([task], timeout=self._attach_wait)
+        return self._engine if self._status.state == "ready" else None
+
+    async def complete(self, request: CompletionRequest) -> list[str]:
+        """Suggestions for one position; empty while the model server is down."""
+        engine = await self.engine()
+        if engine is None:
+            return []
+        started = time.perf_counter()
+        try:
+            result = await engine.complete(request)
+        except ModelServerError as exc:
+            self._server_down(exc)
+            return []
+        except CodeassistError as exc:  # e.g. a model file problem: say so, answer nothing
+            self._on_problem("completion", f"codeassist: no completion: {exc}", "warning")
+            return []
+        self._set_status(last_latency_ms=round((time.perf_counter() - started) * 1000, 1))
+        return result.items
+
+    async def generate_snippet(self, instruction: str, context: str, language: str = "") -> str | None:
+        engine = await self.engine()
+        if engine is None:
+            return None
+        try:
+            return await engine.generate_snippet(instruction, context, language=language)
+        except ModelServerError as exc:
+            self._server_down(exc)
+            return None
+
+    def note_edit(self, path: str, line: int) -> None:
+        if self._engine is not None:
+            self._engine.note_edit(path, line)
+
+    # ---- index (one worker thread) --------------------------------------------------------
+    async def _in_index_thread(self, fn: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._index_pool, fn)
+
+    async def index(self) -> RepoIndex | None:
+        """Open the repository index once (and scan it in the background)."""
+        if self.root is None:
+            return None
+        if self._index_open is None:
+            self._index_open = asyncio.ensure_future(self._in_index_thread(self._open_index))
+        return await self._index_open
+
+    def _open_index(self) -> RepoIndex | None:
+        assert self.root is not None
+        try:
+            self._index = RepoIndex.open(self.root, self.options.core.index)
+            self._index_pool.submit(self._scan)
+        except CodeassistError as exc:
+            self._on_problem("index", f"codeassist: the repository index is not available: {exc}", "warning")
+            return None
+        return self._index
+
+    def _scan(self) -> None:
+        if self._index is None:
+            return
+        try:
+            summary = self._index.update()
+        except CodeassistError as exc:
+            self._on_problem("index", f"codeassist: indexing failed: {exc}", "warning")
+            return
+        log.info("index updated: %s", summary)
+
+    async def update_file(self, path: str, text: str) -> None:
+        index = await self.index()
+        if index is not None:
+            await self._in_index_thread(lambda: index.update_file(path, text))
+
+    async def symbols(self, query: str, limit: int = 200) -> list[Symbol]:
+        index = await self.index()
+        if index is None:
+            return []
+        return await self._in_index_thread(lambda: index.symbols(query, limit))
+
+    async def outline(self, path: str) -> list[Symbol]:
+        index = await self.index()
+        if index is None:
+            return []
+        return await self._in_index_thread(lambda: index.outline(path))
+
+    async def close(self) -> None:
+        for task in (self._probe, self._attach):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self._index is not None:
+            index = self._index
+            await self._in_index_thread(index.close)
+        self._index_pool.shutdown(wait=False)
+
+
+def _model_name(props: Mapping[str, Any] | Any) -> str:
+    """A short model name from llama-server's ``/props`` answer."""
+    data = props if isinstance(props, Mapping) else getattr(props, "__dict__", {})
+    path = str(data.get("model_path") or data.get("model_alias") or data.get("model") or "")
+    return Path(path).name if path else "unknown model"
