@@ -1,3 +1,3 @@
 from codeassist.cli import main
 
-main()
+raise SystemExit(main())
