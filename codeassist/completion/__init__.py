@@ -1,0 +1,16 @@
+"""Inline completions and snippets from the local model (UI-free; the LSP and the TUI call it).
+
+See docs/completion.md for how the prompt is built and post-processed.
+"""
+
+from codeassist.completion.engine import CompletionEngine, PreparedRequest
+from codeassist.completion.types import CompletionRequest, CompletionResult, CompletionTimings, ContextChunk
+
+__all__ = [
+    "CompletionEngine",
+    "CompletionRequest",
+    "CompletionResult",
+    "CompletionTimings",
+    "ContextChunk",
+    "PreparedRequest",
+]

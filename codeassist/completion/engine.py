@@ -1,0 +1,263 @@
+"""The completion engine: cursor window + repository context -> llama-server -> suggestions.
+
+Cheap enough for every keystroke: the LRU cache answers repeated and typed-through positions
+without a request; otherwise the context is assembled from memoised sources and one request is
+sent. Cancelling the task that awaits :meth:`CompletionEngine.complete` closes the HTTP request,
+and llama-server stops generating.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from codeassist.completion.cache import CompletionCache
+from codeassist.completion.context import ContextAssembler, ContextLimits, DefinitionSource
+from codeassist.completion.files import DocumentStore
+from codeassist.completion.postprocess import Surroundings, postprocess
+from codeassist.completion.prompt import (
+    DEFAULT_VARIANT,
+    InfillPrompt,
+    Variant,
+    completion_prompt,
+    infill_prompt,
+)
+from codeassist.completion.snippet import SnippetWriter
+from codeassist.completion.tokens import EstimatingCounter, LineCounter, TokenCounter
+from codeassist.completion.types import CompletionRequest, CompletionResult, CompletionTimings, ContextChunk
+from codeassist.completion.windows import CursorWindow, check_position, cursor_window, split_lines
+from codeassist.config import CompletionSettings
+from codeassist.errors import InfillUnsupportedError, ModelError
+from codeassist.runtime.llama_client import ChatParams, Completion, CompletionParams, LlamaClient, Sampling
+from codeassist.runtime.runtime import COMPLETION_SLOT
+
+log = logging.getLogger(__name__)
+
+MAX_PREDICT_MS = 1000  # stop generating this long after the first newline
+MID_LINE_PREDICT = 48
+GREEDY = Sampling(temperature=0.0, top_k=1, top_p=1.0, min_p=0.0, repeat_penalty=1.0, seed=0)
+Mode = Literal["infill", "completion"]
+
+
+class Runtime(Protocol):
+    """What the engine needs of ``codeassist.runtime.LocalRuntime``."""
+
+    async def client(self) -> LlamaClient: ...
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    """Everything sent for one position (the benchmark replays it as a raw HTTP request)."""
+
+    mode: Mode
+    window: CursorWindow
+    chunks: tuple[ContextChunk, ...]
+    params: CompletionParams
+    prompt: str = ""
+    infill: InfillPrompt | None = None
+    context_ms: float = 0.0
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body of the request, as the runtime's client sends it."""
+        if self.infill is not None:
+            return {"input_prefix": self.infill.prefix, "input_suffix": self.infill.suffix,
+                    "input_extra": list(self.infill.extra), "prompt": self.infill.prompt,
+                    "stream": False, **self.params.to_json()}
+        return {"prompt": self.prompt, "stream": False, **self.params.to_json()}
+
+
+@dataclass
+class _Capabilities:
+    mode: Mode | None = None  # None: not known yet, /infill is tried first
+    chat_template: bool = False
+    model_path: str = ""
+    probed: bool = False
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class CompletionEngine:
+    """UI-free inline completions and snippets on top of the local runtime."""
+
+    def __init__(self, runtime: Runtime, index: DefinitionSource | None, settings: CompletionSettings, *,
+                 root: Path | None = None, counter: TokenCounter | None = None,
+                 variant: Variant = DEFAULT_VARIANT, min_chars: int = 2,
+                 read_model_file: bool = True) -> None:
+        self.settings = settings
+        self.variant = variant
+        self.min_chars = min_chars
+        self._runtime = runtime
+        self._exact_counter = counter is not None
+        self._counter = LineCounter(counter or EstimatingCounter())
+        self._docs = DocumentStore(root if root is not None else _index_root(index))
+        self._context = ContextAssembler(index, self._docs, self._counter,
+                                         ContextLimits(tokens=settings.context_tokens))
+        self._cache = CompletionCache(settings.cache_size)
+        self._caps = _Capabilities()
+        self._read_model = read_model_file
+        self._snippets = SnippetWriter(self._request_snippet)
+
+    # ---- public API ----------------------------------------------------------------------
+    @property
+    def mode(self) -> Mode | None:
+        """``infill`` or ``completion`` once the model's capability is known."""
+        return self._caps.mode
+
+    def note_edit(self, path: str, line: int) -> None:
+        """Remember an edited line; the ranges around recent edits become context."""
+        self._context.note_edit(path, line)
+
+    async def complete(self, request: CompletionRequest) -> CompletionResult:
+        started = time.perf_counter()
+        lines, window = self._window(request)
+        rel = self._docs.relative(request.path)
+        hit = self._cache.get(rel, window.before, window.line_prefix, window.suffix)
+        if hit is not None:
+            total = (time.perf_counter() - started) * 1000
+            return CompletionResult(hit, CompletionTimings("cache", total_ms=total), cached=True)
+        client = await self._runtime.client()
+        await self._probe(client)
+        prepared = self._prepare(request, lines, window)
+        answer, prepared = await self._send(client, prepared, request, lines)
+        around = Surroundings(window.line_prefix, window.line_suffix, tuple(window.next_lines))
+        text = postprocess(answer.text, around, min_chars=self.min_chars)
+        items = [text] if text else []
+        self._cache.put(rel, window.before, window.line_prefix, window.suffix, items)
+        t = answer.timings
+        timings = CompletionTimings(prepared.mode, prompt_tokens=t.prompt_n + t.cache_n,
+                                    cached_tokens=t.cache_n, predicted_tokens=t.predicted_n,
+                                    server_ms=t.server_ms, context_ms=prepared.context_ms,
+                                    total_ms=(time.perf_counter() - started) * 1000)
+        log.debug("completion %s: %s", prepared.mode, timings)
+        return CompletionResult(items, timings, cached=False)
+
+    async def generate_snippet(self, instruction: str, context: str, *, language: str = "") -> str:
+        """Code for ``instruction`` from the local model; ``context`` is nearby code (may be empty)."""
+        client = await self._runtime.client()
+        await self._probe(client)
+        return await self._snippets.write(instruction, context, chat=self._caps.chat_template,
+                                          language=language)
+
+    async def prepare(self, request: CompletionRequest) -> PreparedRequest:
+        """The request :meth:`complete` would send for ``request`` (after the capability probe)."""
+        client = await self._runtime.client()
+        await self._probe(client)
+        lines, window = self._window(request)
+        return self._prepare(request, lines, window)
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+
+    # ---- steps -----------------------------------------------------------------------------
+    def _window(self, request: CompletionRequest) -> tuple[list[str], CursorWindow]:
+        lines = split_lines(request.text)
+        check_position(lines, request.line, request.col, request.path)
+        window = cursor_window(lines, request.line, request.col, self._counter,
+                               prefix_tokens=self.settings.prefix_tokens,
+                               suffix_tokens=self.settings.suffix_tokens)
+        return lines, window
+
+    def context_for(self, request: CompletionRequest) -> list[ContextChunk]:
+        """The repository context that a completion at ``request`` would send."""
+        lines, window = self._window(request)
+        return self.assemble_context(request, lines, window)
+
+    def assemble_context(self, request: CompletionRequest, lines: list[str], window: CursorWindow
+                         ) -> list[ContextChunk]:
+        return self._context.assemble(request.path, request.language, lines, window,
+                                      request.open_documents)
+
+    def _prepare(self, request: CompletionRequest, lines: list[str], window: CursorWindow,
+                 mode: Mode | None = None) -> PreparedRequest:
+        started = time.perf_counter()
+        chunks = tuple(self.assemble_context(request, lines, window))
+        mode = mode or self._caps.mode or "infill"
+        params = self._params(window, mode)
+        context_ms = (time.perf_counter() - started) * 1000
+        if mode == "infill":
+            return PreparedRequest(mode, window, chunks, params, infill=infill_prompt(window, chunks),
+                                   context_ms=context_ms)
+        rel = self._docs.relative(request.path)
+        prompt = completion_prompt(window, chunks, rel, request.language, self.variant)
+        return PreparedRequest(mode, window, chunks, params, prompt=prompt, context_ms=context_ms)
+
+    def _params(self, window: CursorWindow, mode: Mode) -> CompletionParams:
+        mid_line = bool(window.line_suffix.strip())
+        n_predict = min(self.settings.n_predict, MID_LINE_PREDICT) if mid_line else self.settings.n_predict
+        stop: tuple[str, ...] = ("\n",) if mid_line else ()
+        if mode == "completion" and not mid_line:
+            stop = ("\n\n",)  # a base model keeps going: one block of lines is enough
+        return CompletionParams(n_predict=n_predict, sampling=GREEDY, stop=stop, cache_prompt=True,
+                                id_slot=COMPLETION_SLOT, t_max_predict_ms=MAX_PREDICT_MS,
+                                timeout=self.settings.timeout)
+
+    async def _send(self, client: LlamaClient, prepared: PreparedRequest, request: CompletionRequest,
+                    lines: list[str]) -> tuple[Completion, PreparedRequest]:
+        if prepared.infill is not None:
+            p = prepared.infill
+            try:
+                answer = await client.infill(p.prefix, p.suffix, p.extra, prepared.params, prompt=p.prompt)
+            except InfillUnsupportedError:
+                log.info("the model has no FIM tokens: using prompt-built completions on /completion")
+                self._caps.mode = "completion"
+                prepared = self._prepare(request, lines, prepared.window, "completion")
+            else:
+                self._caps.mode = "infill"
+                return answer, prepared
+        return await client.complete(prepared.prompt, prepared.params), prepared
+
+    async def _probe(self, client: LlamaClient) -> None:
+        """Learn once what the model can do: FIM tokens, chat template, exact tokenizer."""
+        caps = self._caps
+        if caps.probed:
+            return
+        async with caps.lock:
+            if caps.probed:
+                return
+            props = await client.props()
+            caps.chat_template = bool(props.get("chat_template"))
+            caps.model_path = str(props.get("model_path") or "")
+            await self._read_model_file(caps)
+            caps.probed = True
+
+    async def _read_model_file(self, caps: _Capabilities) -> None:
+        """With the model file on this machine: FIM capability and exact token counts."""
+        if not self._read_model or not caps.model_path or not Path(caps.model_path).is_file():
+            return
+        from codeassist.runtime import gguf
+
+        try:
+            info = await asyncio.to_thread(gguf.read_info, caps.model_path)
+            tokenizer = None if self._exact_counter else await asyncio.to_thread(
+                gguf.Tokenizer, caps.model_path)
+        except ModelError as exc:
+            log.info("cannot read %s (%s); probing /infill instead", caps.model_path, exc.message)
+            return
+        caps.mode = "infill" if info.has_fim else "completion"
+        if tokenizer is not None:
+            self._counter = LineCounter(tokenizer)
+            self._context.set_counter(self._counter)
+            self._exact_counter = True
+
+    async def _request_snippet(self, prompt: str, params: CompletionParams,
+                               messages: list[Mapping[str, str]] | None) -> str:
+        client = await self._runtime.client()
+        if messages is not None:
+            stream = client.stream_chat(messages, params=_chat_params(params))
+            async with stream:
+                return "".join([piece async for piece in stream])
+        return (await client.complete(prompt, params)).text
+
+
+def _chat_params(params: CompletionParams) -> ChatParams:
+    return ChatParams(max_tokens=params.n_predict, sampling=params.sampling, stop=params.stop,
+                      think=False, timeout=params.timeout)
+
+
+def _index_root(index: DefinitionSource | None) -> Path | None:
+    root = getattr(index, "root", None)
+    return root if isinstance(root, Path) else None

@@ -1,0 +1,68 @@
+"""Prompt building for both paths.
+
+- FIM models go to ``/infill``: context chunks as ``input_extra``, the window above the cursor
+  line as ``input_prefix``, the rest of the line and the lines below as ``input_suffix``, and the
+  cursor line up to the cursor as ``prompt`` (after the FIM middle token). While the user types
+  on one line only that last part changes, so the server's prompt cache covers the rest.
+- Models without FIM tokens (Gemma) get a prompt-built completion on ``/completion``; the
+  layouts below were measured with ``benchmarks/complete_bench.py --variants`` (docs/completion.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from codeassist.completion.types import ContextChunk
+from codeassist.completion.windows import CursorWindow
+
+Variant = Literal["headers", "bare", "headers_suffix"]
+VARIANTS: tuple[Variant, ...] = ("headers", "bare", "headers_suffix")
+DEFAULT_VARIANT: Variant = "headers"
+
+_HASH_COMMENT = frozenset({"python", "ruby", "bash", "shell", "sh", "perl", "r", "toml", "yaml",
+                           "makefile", "dockerfile", "elixir", "julia", "nim", "powershell"})
+_DASH_COMMENT = frozenset({"sql", "lua", "haskell", "ada", "elm"})
+
+
+def comment_prefix(language: str) -> str:
+    lang = language.lower()
+    if lang in _HASH_COMMENT:
+        return "#"
+    if lang in _DASH_COMMENT:
+        return "--"
+    return "//"
+
+
+@dataclass(frozen=True)
+class InfillPrompt:
+    prefix: str
+    suffix: str
+    prompt: str
+    extra: tuple[dict[str, str], ...]
+
+
+def infill_prompt(window: CursorWindow, chunks: Sequence[ContextChunk]) -> InfillPrompt:
+    extra = tuple({"filename": c.path, "text": c.text + "\n"} for c in chunks)
+    return InfillPrompt(prefix=window.before, suffix=window.suffix, prompt=window.line_prefix,
+                        extra=extra)
+
+
+def completion_prompt(window: CursorWindow, chunks: Sequence[ContextChunk], path: str, language: str,
+                      variant: Variant = DEFAULT_VARIANT) -> str:
+    """The ``/completion`` prompt: the stable part (context) first, the cursor window last."""
+    mark = comment_prefix(language)
+    parts: list[str] = []
+    for chunk in chunks:
+        if variant == "bare":
+            parts.append(chunk.text.rstrip("\n") + "\n\n")
+        else:
+            parts.append(f"{mark} {chunk.path}\n{chunk.text.rstrip(chr(10))}\n\n")
+    if variant == "headers_suffix" and window.after.strip():
+        below = window.after.lstrip("\n")
+        parts.append(f"{mark} {path} (the code after the cursor)\n{below.rstrip(chr(10))}\n\n")
+    if variant != "bare":
+        parts.append(f"{mark} {path}\n")
+    parts.append(window.prefix)
+    return "".join(parts)

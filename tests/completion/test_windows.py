@@ -1,0 +1,76 @@
+"""The cursor window: token budgets, aligned start, bad positions."""
+
+from __future__ import annotations
+
+import pytest
+
+from codeassist.completion.tokens import EstimatingCounter, LineCounter
+from codeassist.completion.windows import START_ALIGN, check_position, cursor_window, split_lines
+from codeassist.errors import UsageError
+
+
+class CountingCounter:
+    """Counts one token per character and remembers how often it was asked."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def count(self, text: str) -> int:
+        self.calls += 1
+        return len(text)
+
+
+LINES = [f"line_{i:03d} = {i}" for i in range(200)]
+
+
+def test_window_splits_at_the_cursor() -> None:
+    counter = LineCounter(EstimatingCounter())
+    window = cursor_window(LINES, 100, 5, counter, prefix_tokens=10_000, suffix_tokens=10_000)
+    assert window.line_prefix == "line_"
+    assert window.line_suffix == "100 = 100"
+    assert window.before.endswith("line_099 = 99\n")
+    assert window.after.startswith("\nline_101 = 101")
+    assert window.next_lines[0] == "line_101 = 101"
+    assert window.prefix + window.suffix == "\n".join(LINES[window.start_line:window.end_line])
+
+
+def test_window_respects_token_budgets_and_aligns_start() -> None:
+    counter = LineCounter(CountingCounter())
+    window = cursor_window(LINES, 150, 0, counter, prefix_tokens=15 * 20, suffix_tokens=15 * 5)
+    assert window.start_line % START_ALIGN == 0
+    assert window.prefix_tokens <= 15 * 20
+    assert 150 - window.start_line < 20
+    assert window.end_line - 151 <= 5
+    # typing on the cursor line keeps the start where it was
+    moved = [*LINES[:150], "line_150 = 150 + extra", *LINES[151:]]
+    again = cursor_window(moved, 150, 3, counter, prefix_tokens=15 * 20, suffix_tokens=15 * 5)
+    assert again.start_line == window.start_line
+
+
+def test_line_counts_are_memoised() -> None:
+    base = CountingCounter()
+    counter = LineCounter(base)
+    cursor_window(LINES, 150, 0, counter, prefix_tokens=2000, suffix_tokens=500)
+    first = base.calls
+    cursor_window(LINES, 150, 4, counter, prefix_tokens=2000, suffix_tokens=500)
+    assert base.calls == first
+
+
+def test_line_limits_apply_with_a_large_budget() -> None:
+    counter = LineCounter(EstimatingCounter())
+    window = cursor_window(LINES, 199, 0, counter, prefix_tokens=10**6, suffix_tokens=10**6,
+                           max_prefix_lines=40, max_suffix_lines=10)
+    assert 199 - window.start_line <= 40
+    assert window.end_line == 200
+
+
+@pytest.mark.parametrize(("line", "col", "message"), [
+    (5, 0, "Line 6 is outside"),
+    (-1, 0, "Line 0 is outside"),
+    (0, 4, "Column 5 is outside line 1"),
+])
+def test_bad_positions_are_usage_errors(line: int, col: int, message: str) -> None:
+    lines = split_lines("abc\r\ndef\n")
+    assert lines == ["abc", "def", ""]
+    with pytest.raises(UsageError, match=message):
+        check_position(lines, line, col, "x.py")
