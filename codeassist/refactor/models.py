@@ -66,13 +66,19 @@ class Plan:
 
 @dataclass(frozen=True)
 class CostEstimate:
-    """Pre-flight estimate from ``count_tokens``: the prompt is exact, the output a ceiling."""
+    """Pre-flight estimate from ``count_tokens`` (the prompt size is exact).
+
+    ``usd_plan`` is an upper bound of the plan call (no cache hit, the whole output budget);
+    ``usd_total`` estimates the whole refactor: the plan plus ``edit_turns`` edit turns that read
+    the stable prefix from the prompt cache and write ``output_per_turn`` tokens each.
+    """
 
     model: str
     input_tokens: int
     max_output_tokens: int
-    usd_input: float  # the known part (prompt tokens)
-    usd_max: float  # prompt + the output ceiling, for the whole refactor (plan + edit rounds)
+    usd_plan: float
+    usd_total: float
+    edit_turns: int = 0
     local: bool = False  # local runs cost nothing
 
 

@@ -1,0 +1,101 @@
+"""One refactor conversation with the model: the plan turn, the tool-use loop, repair rounds.
+
+The same system text, context and tools go with every turn (one stable, cached prefix); the
+conversation grows by appending, so each turn reads the earlier ones from the prompt cache.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from codeassist.claude.client import ClaudeClient
+from codeassist.claude.datatypes import Prompt, Reply
+from codeassist.errors import RefactorError
+from codeassist.refactor.editor_tool import EditorTool
+from codeassist.refactor.models import Plan, Progress, Usage
+from codeassist.refactor.planner import PLAN_MAX_TOKENS, PLAN_TOOL, parse_plan
+
+log = logging.getLogger(__name__)
+
+COMMAND = "refactor"
+
+
+class Conversation:
+    def __init__(self, client: ClaudeClient, system: str, context: str, tools: list[dict[str, Any]]) -> None:
+        self.client = client
+        self.system = system
+        self.context = context
+        self.tools = tools
+        self.messages: list[dict[str, Any]] = []
+        self.usage = Usage()
+        self.model = ""
+        self._pending: list[str] = []  # tool calls of the plan turn, answered with the approval
+
+    def prompt(self) -> Prompt:
+        return Prompt(messages=list(self.messages), system=self.system, context=self.context,
+                      tools=self.tools)
+
+    def send(self, *, max_tokens: int | None = None) -> Reply:
+        reply = self.client.turn(self.prompt(), max_tokens=max_tokens, command=COMMAND)
+        self.messages.append(reply.as_message())
+        self.model = reply.model
+        u = self.usage
+        u.calls += 1
+        u.input_tokens += reply.usage.input_tokens
+        u.output_tokens += reply.usage.output_tokens
+        u.cache_read_tokens += reply.usage.cache_read_input_tokens
+        u.cache_write_tokens += reply.usage.cache_creation_input_tokens
+        u.cost_usd += reply.cost_usd
+        log.info("turn %d: stop=%s, %d tool calls", u.calls, reply.stop_reason, len(reply.tool_uses))
+        return reply
+
+    def ask_plan(self, request: str) -> Plan:
+        self.messages.append({"role": "user", "content": request})
+        reply = self.send(max_tokens=PLAN_MAX_TOKENS)
+        plan_uses = [u for u in reply.tool_uses if u.name == PLAN_TOOL]
+        plan = parse_plan([u.input for u in plan_uses], reply.text)
+        self._pending = [u.id for u in reply.tool_uses]
+        return plan
+
+    def approve_plan(self, edit_request: str) -> None:
+        """Answer the plan turn's tool calls and ask for the edits (one user message)."""
+        blocks: list[dict[str, Any]] = [
+            Reply.tool_result(tid, "Plan recorded and approved.") for tid in self._pending
+        ]
+        blocks.append({"type": "text", "text": edit_request})
+        self.messages.append({"role": "user", "content": blocks})
+
+    def add_user_text(self, text: str) -> None:
+        self.messages.append({"role": "user", "content": text})
+
+    def edit_loop(self, editor: EditorTool, max_turns: int, progress: Callable[[Progress], None]) -> None:
+        """Turns until the model stops calling tools; every call is executed in ``editor``."""
+        for _ in range(max_turns):
+            reply = self.send()
+            if reply.stop_reason == "max_tokens":
+                raise RefactorError(
+                    "The model's answer hit the output limit (claude.max_tokens) in the middle of its edits; "
+                    "nothing was committed.",
+                    hint="Raise claude.max_tokens or split the refactor into smaller steps.",
+                )
+            if not reply.tool_uses:
+                return
+            results: list[dict[str, Any]] = []
+            for use in reply.tool_uses:
+                if use.name == PLAN_TOOL:
+                    results.append(Reply.tool_result(use.id, "The plan is already approved; make the edits "
+                                                     "with the text editor tool now.", is_error=True))
+                    continue
+                outcome = editor.execute(use.name, use.input)
+                what = str(use.input.get("command", use.name))
+                where = str(use.input.get("path", ""))
+                progress(Progress("edit", f"{what} {where}" + (" — refused" if outcome.is_error else "")))
+                results.append(Reply.tool_result(use.id, outcome.text, is_error=outcome.is_error))
+            self.messages.append({"role": "user", "content": results})
+        raise RefactorError(
+            f"The model was still editing after {max_turns} turns, so the refactor was stopped; nothing "
+            "was committed.",
+            hint="Split the instruction into smaller refactors.",
+        )
