@@ -1,0 +1,63 @@
+"""How the chat talks to Claude: through the claude package's client, which applies the privacy
+guard (offline refusal, redaction, restoration), the cost limit and the ledger on every call."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
+
+from codeassist.claude.datatypes import Prompt, Reply
+from codeassist.claude.privacy import PrivacyGuard
+from codeassist.config import Settings
+
+if TYPE_CHECKING:
+    from codeassist.claude.client import ClaudeClient
+
+__all__ = ["CloudRequest", "CloudUsage", "make_guard", "model_name", "stream_answer"]
+
+COMMAND = "chat"  # the ledger's command name for chat answers
+
+
+@dataclass
+class CloudUsage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    model: str = ""
+
+
+@dataclass
+class CloudRequest:
+    system: str
+    context: str
+    messages: list[dict[str, str]]
+    max_tokens: int
+    usage: CloudUsage = field(default_factory=CloudUsage)
+
+
+def make_guard(settings: Settings) -> PrivacyGuard:
+    return PrivacyGuard(settings.privacy)
+
+
+def model_name(client: ClaudeClient | None, settings: Settings) -> str:
+    """The configured model id, or "Claude" while the API has not told which one (no extra call)."""
+    return settings.claude.model or "Claude"
+
+
+async def stream_answer(client: ClaudeClient, guard: PrivacyGuard,
+                        request: CloudRequest) -> AsyncGenerator[str, None]:
+    """Text of Claude's answer as it streams; fills ``request.usage`` at the end."""
+    guard.check_cloud()
+    prompt = Prompt(messages=request.messages, system=request.system, context=request.context)
+    stream = cast(AsyncGenerator[str | Reply, None],
+                  client.astream(prompt, max_tokens=request.max_tokens, command=COMMAND))
+    async with aclosing(stream) as items:
+        async for item in items:
+            if isinstance(item, Reply):
+                usage = item.usage
+                request.usage = CloudUsage(usage.total_input_tokens, usage.output_tokens, item.cost_usd,
+                                           item.model)
+            else:
+                yield item

@@ -1,0 +1,117 @@
+"""`codeassist chat` (Textual TUI, or `--plain` REPL) and `codeassist ask` (one question, streamed)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from contextlib import aclosing
+from typing import Any
+
+import click
+
+from codeassist.cli._common import app
+from codeassist.errors import Cancelled, UsageError
+
+ROUTES = click.Choice(["auto", "local", "claude"])
+
+
+def _route_options(func: Any) -> Any:
+    func = click.option("--route", type=ROUTES, default=None,
+                        help="Who answers: auto (default), local or claude.")(func)
+    func = click.option("--offline", is_flag=True, default=False,
+                        help="Never call Claude (same as privacy.cloud = false).")(func)
+    return func
+
+
+def _settings(ctx: click.Context, route: str | None, offline: bool) -> Any:
+    return app(ctx).settings(chat__route=route, privacy__cloud=False if offline else None)
+
+
+@click.command()
+@click.option("--plain", is_flag=True, help="A simple line-based REPL instead of the full-screen UI.")
+@click.option("--resume", is_flag=True, help="Continue this repository's last conversation.")
+@_route_options
+@click.pass_context
+def chat(ctx: click.Context, plain: bool, resume: bool, route: str | None, offline: bool) -> None:
+    """Chat about the current repository with the local model and Claude.
+
+    Quick questions, explanations and snippets go to the local model; work spanning many files goes
+    to Claude (when ANTHROPIC_API_KEY is set). The local llama-server starts on first use.
+    """
+    from codeassist.chat.factory import close_session, open_session
+
+    settings = _settings(ctx, route, offline)
+    session = open_session(settings, app(ctx).repo)
+    notice = session.runtime.notice()
+    try:
+        if plain:
+            from codeassist.tui.plain import PlainChat
+
+            asyncio.run(_plain(PlainChat(session), resume, notice))
+        else:
+            from codeassist.tui.app import ChatApp
+
+            ChatApp(session, resume=resume, notice=notice).run()
+    finally:
+        close_session(session)
+
+
+async def _plain(repl: Any, resume: bool, notice: str | None) -> None:
+    try:
+        await repl.run(resume=resume, notice=notice)
+    finally:
+        await repl.session.runtime.aclose()
+
+
+@click.command()
+@click.argument("question", nargs=-1)
+@click.option("-q", "--quiet", is_flag=True, help="Print only the answer (no route and stats lines).")
+@_route_options
+@click.pass_context
+def ask(ctx: click.Context, question: tuple[str, ...], quiet: bool, route: str | None, offline: bool) -> None:
+    """Ask one QUESTION and print the answer as it streams.
+
+    Text piped on stdin is appended to the question (`git diff | codeassist ask "review this"`).
+    The answer goes to stdout; which model answered and why goes to stderr. Exit code 0 when an
+    answer was printed, 2 without a question, and the usual codes for model-server or Claude errors.
+    """
+    text = " ".join(question).strip()
+    if not sys.stdin.isatty():
+        piped = sys.stdin.read().strip()
+        text = f"{text}\n\n{piped}" if text and piped else text or piped
+    if not text:
+        raise UsageError("No question given.",
+                         hint='Pass one as an argument (`codeassist ask "..."`) or pipe it on stdin.')
+    settings = _settings(ctx, route, offline)
+    try:
+        asyncio.run(_ask(ctx, settings, text, quiet))
+    except KeyboardInterrupt:
+        raise Cancelled("Stopped.") from None
+
+
+async def _ask(ctx: click.Context, settings: Any, text: str, quiet: bool) -> None:
+    from codeassist.chat.events import Done, Notice, Routed, Token
+    from codeassist.chat.factory import close_session, open_session
+
+    session = open_session(settings, app(ctx).repo)
+    notice = session.runtime.notice()
+    if notice and not quiet:
+        click.echo(f"[{notice}]", err=True)
+    try:
+        async with aclosing(session.answer(text)) as events:
+            async for event in events:
+                if isinstance(event, Token):
+                    click.echo(event.text, nl=False)
+                elif isinstance(event, Routed) and not quiet:
+                    click.echo(f"[{event.line}]", err=True)
+                elif isinstance(event, Notice) and not quiet:
+                    click.echo(f"[{event.text}]", err=True)
+                elif isinstance(event, Done):
+                    click.echo("")
+                    if not quiet:
+                        s = event.stats
+                        click.echo(f"[{s.prompt_tokens} prompt + {s.completion_tokens} answer tokens, "
+                                   f"${s.cost_usd:.4f}, {s.total_s:.1f} s]", err=True)
+    finally:
+        await session.runtime.aclose()
+        close_session(session)
