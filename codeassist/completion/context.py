@@ -20,7 +20,6 @@ import time
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 from codeassist.completion.files import DocumentStore
@@ -36,15 +35,16 @@ _PY_IMPORT = re.compile(r"^\s*import\s+([\w., ]+)", re.MULTILINE)
 _JS_IMPORT = re.compile(r"^\s*import\s+(?:type\s+)?(?:(\w+)\s*,?\s*)?(?:\{([^}]*)\})?", re.MULTILINE)
 _PY_MODULE = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))", re.MULTILINE)
 _JS_MODULE = re.compile(r"""(?:from|require\()\s*['"]([^'"]+)['"]""")
-_KEYWORDS = frozenset(
-    "False None True and as assert async await break class continue def del elif else except finally "
-    "for from global if import in is lambda nonlocal not or pass raise return try while with yield "
-    "self cls int str float bool bytes list dict set tuple object type len print range isinstance "
-    "function const let var new this null undefined true false void typeof instanceof export default "
-    "extends implements interface enum public private protected static final package func struct "
-    "impl pub fn mut use mod crate match loop where trait string nil error switch case go defer "
-    "chan select map make append include define ifdef endif".split(),
-)
+_KEYWORD_TEXT = """
+False None True and as assert async await break class continue def del elif else except finally
+for from global if import in is lambda nonlocal not or pass raise return try while with yield
+self cls int str float bool bytes list dict set tuple object type len print range isinstance
+function const let var new this null undefined true false void typeof instanceof export default
+extends implements interface enum public private protected static final package func struct
+impl pub fn mut use mod crate match loop where trait string nil error switch case go defer
+chan select map make append include define ifdef endif
+"""
+_KEYWORDS = frozenset(_KEYWORD_TEXT.split())
 _KIND_ORDER = {"definition": 0, "open": 1, "edit": 2}
 
 

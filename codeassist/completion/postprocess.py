@@ -45,9 +45,9 @@ def single_line_when_mid_line(text: str, around: Surroundings) -> str:
 def stop_at_scope_end(text: str, around: Surroundings) -> str:
     """Cut a multi-line suggestion where it leaves the cursor's block (dedent).
 
-    After a block opener before the cursor (``def f():``, ``{``, ``(``) the body ends at the opener's indentation
-    (a closing-bracket-only line there is kept, and ends it); elsewhere it ends at the first
-    line indented less than the cursor line.
+    After a block opener before the cursor (``def f():``, ``{``, ``(``) the body ends at the
+    opener's indentation (a closing-bracket-only line there is kept, and ends it); elsewhere it
+    ends at the first line indented less than the cursor line.
     """
     lines = text.split("\n")
     if len(lines) == 1:

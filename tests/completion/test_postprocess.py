@@ -116,7 +116,8 @@ def test_enforce_min_length(raw: str, minimum: int, expected: str) -> None:
 
 
 @pytest.mark.parametrize(("raw", "surr", "expected"), [
-    ("\r\n    return a + b  \r\n\r\ndef other():\r\n", around("def add(a, b):", "", ""), "\n    return a + b"),
+    ("\r\n    return a + b  \r\n\r\ndef other():\r\n", around("def add(a, b):", "", ""),
+     "\n    return a + b"),
     ("items, key=len)  \nprint(x)", around("    ordered = sorted(", ")"), "items, key=len"),
     ("pass", around("    ", "", "    pass"), ""),
     ("  ", around("x = ", ""), ""),

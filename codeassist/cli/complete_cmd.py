@@ -1,0 +1,140 @@
+"""`codeassist complete` and `codeassist snippet`: the completion engine from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import click
+
+from codeassist.cli._common import app
+from codeassist.completion import CompletionEngine, CompletionRequest, CompletionResult
+from codeassist.config import Settings
+from codeassist.errors import CodeassistError, UsageError
+
+log = logging.getLogger(__name__)
+
+
+def _read_source(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"There is no file {path}.", hint="Give the path of an existing file.") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path} is a directory.", hint="Give the path of a file.") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text.", hint="Completions work on text files.") from None
+    except OSError as exc:
+        raise UsageError(f"Cannot read {path}: {exc.strerror}.") from exc
+
+
+def _language(path: Path, given: str | None) -> str:
+    if given:
+        return given
+    from codeassist.index.languages import language_for_path
+
+    return language_for_path(path) or path.suffix.lstrip(".") or "text"
+
+
+def _open_index(settings: Settings, root: Path) -> Any:
+    """The repository index when one was built (`codeassist index`), else None."""
+    from codeassist import paths
+
+    if not (root / paths.REPO_DIR_NAME / "index.db").is_file():
+        log.info("no index at %s: completing without repository context", root)
+        return None
+    from codeassist.index import RepoIndex
+
+    try:
+        return RepoIndex.open(root, settings.index)
+    except CodeassistError as exc:
+        log.warning("index unavailable, completing without it: %s", exc.message)
+        return None
+
+
+async def _with_engine(settings: Settings, root: Path, use_index: bool, work: Any) -> Any:
+    from codeassist.runtime import LocalRuntime
+
+    runtime = LocalRuntime(settings)
+    notice = runtime.notice()
+    if notice:
+        click.echo(notice, err=True)
+    index = _open_index(settings, root) if use_index else None
+    try:
+        engine = CompletionEngine(runtime, index, settings.completion, root=root)
+        return await work(engine)
+    finally:
+        await runtime.aclose()
+        if index is not None:
+            index.close()
+
+
+def _print_result(result: CompletionResult, as_json: bool, path: Path, line: int, col: int) -> None:
+    if as_json:
+        click.echo(json.dumps({"path": str(path), "line": line, "col": col, "items": result.items,
+                               "cached": result.cached, "timings": result.timings.as_dict()}, indent=2))
+        return
+    if result.items:
+        click.echo(result.items[0])
+    else:
+        click.echo("(no suggestion for this position)", err=True)
+    t = result.timings
+    click.echo(f"-- {t.mode}: prompt {t.prompt_tokens} tokens ({t.cached_tokens} cached), "
+               f"{t.predicted_tokens} generated, server {t.server_ms:.0f} ms, "
+               f"context {t.context_ms:.1f} ms, total {t.total_ms:.0f} ms", err=True)
+
+
+@click.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--line", "-l", "line", type=int, required=True, help="Line, 1-based.")
+@click.option("--col", "-c", "col", type=int, required=True, help="Column, 1-based, in characters.")
+@click.option("--language", default=None, help="Language name (default: from the file name).")
+@click.option("--no-context", is_flag=True, help="Leave out repository context (index, open files).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output with timings.")
+@click.pass_context
+def complete(ctx: click.Context, path: Path, line: int, col: int, language: str | None,
+             no_context: bool, as_json: bool) -> None:
+    """Print the completion at LINE:COL of PATH (the file on disk), with timings."""
+    if line < 1 or col < 1:
+        raise UsageError("--line and --col are 1-based.",
+                         hint="The first line is 1 and so is the first column.")
+    context = app(ctx)
+    overrides = {"completion__context_tokens": 0} if no_context else {}
+    settings = context.settings(**overrides)
+    text = _read_source(path)
+    root = settings.repo_root or context.repo
+    request = CompletionRequest(text=text, line=line - 1, col=col - 1, path=str(path.resolve()),
+                                language=_language(path, language))
+
+    async def work(engine: CompletionEngine) -> CompletionResult:
+        return await engine.complete(request)
+
+    result = asyncio.run(_with_engine(settings, root, not no_context, work))
+    _print_result(result, as_json, path, line, col)
+
+
+@click.command()
+@click.argument("instruction")
+@click.option("--file", "file", type=click.Path(path_type=Path), default=None,
+              help="A file whose code is the context (its language is used).")
+@click.option("--language", default=None, help="Language name (default: from --file).")
+@click.pass_context
+def snippet(ctx: click.Context, instruction: str, file: Path | None, language: str | None) -> None:
+    """Generate code for INSTRUCTION with the local model and print it."""
+    context = app(ctx)
+    settings = context.settings()
+    source = _read_source(file) if file is not None else ""
+    lang = _language(file, language) if file is not None else (language or "")
+    root = settings.repo_root or context.repo
+
+    async def work(engine: CompletionEngine) -> str:
+        return await engine.generate_snippet(instruction, source, language=lang)
+
+    code = asyncio.run(_with_engine(settings, root, False, work))
+    if not code.strip():
+        raise CodeassistError("The local model returned no code for this instruction.",
+                              hint="Rephrase it, or use a larger model (`codeassist model list`).")
+    click.echo(code)

@@ -1,0 +1,134 @@
+"""Context assembly against a real repository index in a temporary repository (no model needed)."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from codeassist.completion import CompletionEngine, CompletionRequest
+from codeassist.config import IndexSettings
+from codeassist.index import RepoIndex
+from codeassist.runtime import LocalRuntime
+from tests.completion.conftest import settings_for, small
+
+GEOMETRY = '''"""Shapes."""
+
+import math
+
+
+def area_of_circle(radius: float) -> float:
+    """The area of a circle."""
+    return math.pi * radius ** 2
+
+
+class Rectangle:
+    def __init__(self, width: float, height: float) -> None:
+        self.width = width
+        self.height = height
+
+    def area(self) -> float:
+        return self.width * self.height
+'''
+
+MAIN_LINES = [
+    "from geometry import Rectangle, area_of_circle",
+    "",
+    "",
+    "def local_helper(x):",
+    "    return x + 1",
+    "",
+    "",
+    "def report(r):",
+    "    box = Rectangle(2, 3)",
+    "    circle = area_of_circle(r)",
+    "    total = ",
+    "    return total",
+    "",
+]
+MAIN = "\n".join(MAIN_LINES)
+NOTES = "\n".join(["def unrelated():", "    pass", ""] * 10
+                  + ["def summary(box, circle):", "    total = box.area() + circle", "    return total"])
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Iterator[Path]:
+    root = tmp_path / "repo"
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    (root / "geometry.py").write_text(GEOMETRY)
+    (root / "main.py").write_text(MAIN)
+    (root / "util.py").write_text("\n".join(f"SETTING_{i} = {i}" for i in range(30)) + "\n")
+    yield root
+
+
+@pytest.fixture
+async def engine(repo: Path, tmp_path: Path) -> AsyncIterator[CompletionEngine]:
+    index = RepoIndex.open(repo, IndexSettings())
+    index.update()
+    runtime = LocalRuntime(settings_for("http://127.0.0.1:9", tmp_path))  # never contacted here
+    try:
+        yield CompletionEngine(runtime, index, small(context_tokens=400), root=repo)
+    finally:
+        index.close()
+        await runtime.aclose()
+
+
+def request(repo: Path, line: int = 10, col: int = 12, **open_docs: str) -> CompletionRequest:
+    return CompletionRequest(MAIN, line, col, str(repo / "main.py"), "python",
+                             {str(repo / name): text for name, text in open_docs.items()})
+
+
+def test_definitions_of_nearby_and_imported_names(engine: CompletionEngine, repo: Path) -> None:
+    chunks = engine.context_for(request(repo))
+    texts = "\n".join(c.text for c in chunks)
+    assert all(c.kind == "definition" for c in chunks)
+    assert "def area_of_circle(radius: float) -> float:" in texts
+    assert "class Rectangle:" in texts
+    assert {c.path for c in chunks} == {"geometry.py"}
+
+
+def test_window_content_is_not_repeated(engine: CompletionEngine, repo: Path) -> None:
+    # local_helper is defined inside the cursor window: it must not come back as context
+    text = MAIN.replace("    total = ", "    total = local_helper(1) + ")
+    req = CompletionRequest(text, 10, 30, str(repo / "main.py"), "python", {})
+    chunks = engine.context_for(req)
+    assert not any("def local_helper" in c.text for c in chunks)
+
+
+def test_open_document_chunks_ranked_by_similarity(engine: CompletionEngine, repo: Path) -> None:
+    chunks = engine.context_for(request(repo, **{"notes.py": NOTES}))
+    opened = [c for c in chunks if c.kind == "open"]
+    assert opened, chunks
+    assert "def summary(box, circle):" in opened[0].text
+    # stable order: definitions first, then open files
+    kinds = [c.kind for c in chunks]
+    assert kinds == sorted(kinds, key=["definition", "open", "edit"].index)
+
+
+def test_recent_edits_become_context(engine: CompletionEngine, repo: Path) -> None:
+    engine.note_edit(str(repo / "util.py"), 12)
+    engine.note_edit(str(repo / "geometry.py"), 16)
+    chunks = engine.context_for(request(repo))
+    edits = [c for c in chunks if c.kind == "edit"]
+    assert [(c.path, c.start_line, c.end_line) for c in edits] == [("util.py", 7, 18)]
+    assert "SETTING_12 = 12" in edits[0].text
+    # the geometry edit overlaps the Rectangle definition already picked: its lines come once
+    joined = "\n".join(c.text for c in chunks)
+    assert joined.count("return self.width * self.height") == 1
+
+
+def test_budget_is_respected(repo: Path, tmp_path: Path) -> None:
+    index = RepoIndex.open(repo, IndexSettings())
+    index.update()
+    runtime = LocalRuntime(settings_for("http://127.0.0.1:9", tmp_path))
+    try:
+        tiny = CompletionEngine(runtime, index, small(context_tokens=40), root=repo)
+        none = CompletionEngine(runtime, index, small(context_tokens=0), root=repo)
+        picked = tiny.context_for(request(repo))
+        assert sum(len(c.text) for c in picked) < 40 * 4
+        assert none.context_for(request(repo)) == []
+    finally:
+        index.close()
