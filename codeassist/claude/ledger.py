@@ -93,6 +93,7 @@ class Ledger:
                 hint="Check that the directory is writable (XDG_DATA_HOME).",
             ) from exc
         try:
+            conn.execute("PRAGMA synchronous=NORMAL")  # WAL: no fsync per call
             if not self._ready:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.executescript(_SCHEMA)

@@ -57,10 +57,10 @@ _QUOTED_ASSIGN = re.compile(
     rf"""(?ix)(?P<name>{_NAME}{_SECRET_WORDS}{_NAME})["']?\s*(?::=|=|:)\s*
         (?P<q>["'`])(?P<s>[^"'`\s]{{4,}})(?P=q)"""
 )
-# NAME=value in .env / shell style (unquoted, at line start)
+# NAME=value in .env / shell style (unquoted, at line start, no spaces around `=`)
 _BARE_ASSIGN = re.compile(
-    rf"""(?imx)^[ \t]*(?:export[ \t]+)?(?P<name>{_NAME}{_SECRET_WORDS}{_NAME})[ \t]*=[ \t]*
-        (?P<s>[^\s"'`#]{{8,}})"""
+    rf"""(?imx)^[ \t]*(?:export[ \t]+)?(?P<name>{_NAME}{_SECRET_WORDS}{_NAME})=
+        (?P<s>[^\s"'`#()\[\]{{}}]{{8,}})(?=[ \t]|\#|$)"""
 )
 _PASSWORD_NAME = re.compile(r"(?i)pass|pwd")
 _NOT_A_VALUE = re.compile(r"^(?:\$\{?.*|\{.*\}|<.*>|%\(?.*|\*+|x+|\.\.\.+|changeme|none|null|true|false|"

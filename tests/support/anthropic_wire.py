@@ -61,6 +61,7 @@ def sse_events(message: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # no 40 ms delayed-ACK stalls between headers and body
     stub: Any  # the AnthropicStub, set on the subclass
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
@@ -71,6 +72,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         parsed = urlparse(self.path)
         self._record("", None)
+        if not self._authorised():
+            return
         if parsed.path == "/v1/models":
             self._models(parse_qs(parsed.query))
         else:
@@ -84,9 +87,9 @@ class Handler(BaseHTTPRequestHandler):
             body = None
         path = urlparse(self.path).path
         self._record(raw, body)
-        if self.stub.api_key is not None and self.headers.get("x-api-key") != self.stub.api_key:
-            self._error(401, "authentication_error", "stub: invalid x-api-key")
-        elif body is None:
+        if not self._authorised():
+            return
+        if body is None:
             self._error(400, "invalid_request_error", "stub: the body is not JSON")
         elif path == "/v1/messages/count_tokens":
             usage = self.stub.usage_for({**body, "model": "count-only"})
@@ -96,11 +99,18 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self._error(404, "not_found_error", f"stub: no route POST {path}")
 
+    def _authorised(self) -> bool:
+        if self.stub.api_key is not None and self.headers.get("x-api-key") != self.stub.api_key:
+            self._error(401, "authentication_error", "stub: invalid x-api-key")
+            return False
+        return True
+
     def _record(self, raw: str, body: dict[str, Any] | None) -> None:
         from tests.support.anthropic_stub import Recorded
 
         path = urlparse(self.path).path
-        self.stub._record(Recorded(self.command, path, dict(self.headers.items()), raw, body))
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        self.stub._record(Recorded(self.command, path, headers, raw, body))
 
     def _models(self, query: dict[str, list[str]]) -> None:
         limit = int(query.get("limit", ["20"])[0])
