@@ -23,7 +23,7 @@ import math
 import random
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 from urllib.parse import urlparse
 
@@ -194,7 +194,7 @@ class ClaudeClient:
                          command=command).text
 
     async def astream(self, prompt: Prompt, *, max_tokens: int | None = None,
-                      command: str | None = None) -> AsyncIterator[str | Reply]:
+                      command: str | None = None) -> AsyncGenerator[str | Reply, None]:
         """Async form of :meth:`turn`: yields text deltas, then the final :class:`Reply`.
 
         Closing the iterator early stops the stream at the next delta.
@@ -325,6 +325,9 @@ class ClaudeClient:
             raise self._status_error(exc) from exc
         except anthropic.APIConnectionError as exc:
             raise _Retryable(_connection_reason(exc)) from exc
+        except Cancelled:
+            self._record_partial(stream, params["model"], command, "cancelled")
+            raise
         except _TRANSPORT_ERRORS as exc:
             self._record_partial(stream, params["model"], command)
             if isinstance(exc, httpx.TimeoutException) or "Timeout" in type(exc).__name__:
@@ -361,14 +364,15 @@ class ClaudeClient:
         return Reply(text="".join(texts), tool_uses=tools, stop_reason=str(message.stop_reason), model=model,
                      usage=usage, cost_usd=cost, content=content)
 
-    def _record_partial(self, stream: Any, model: str, command: str | None) -> None:
+    def _record_partial(self, stream: Any, model: str, command: str | None,
+                        status: str = "truncated") -> None:
         """A cut-off answer is still billed for its input: record what the stream reported."""
         try:
             snapshot = stream.current_message_snapshot if stream is not None else None
         except AssertionError:  # nothing arrived at all
             snapshot = None
         if snapshot is not None:
-            self._book(model, usage_from(snapshot.usage), command, "truncated")
+            self._book(model, usage_from(snapshot.usage), command, status)
 
     def _book(self, model: str, usage: Usage, command: str | None, status: str) -> float:
         cost: float = pricing.call_cost(pricing.price_for(model, local=self.local), usage)

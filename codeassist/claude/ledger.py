@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS calls (
     cache_read_tokens INTEGER NOT NULL,
     cache_creation_tokens INTEGER NOT NULL,
     cost_usd REAL NOT NULL,
-    status TEXT NOT NULL            -- ok | truncated
+    status TEXT NOT NULL            -- ok | truncated | cancelled
 );
 CREATE INDEX IF NOT EXISTS calls_day ON calls(day);
 """

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sqlite3
 from collections.abc import Callable
 
 import pytest
@@ -235,3 +237,20 @@ async def test_astream_yields_deltas_then_the_reply(anthropic_stub: AnthropicStu
     *deltas, final = items
     assert isinstance(final, Reply) and all(isinstance(d, str) for d in deltas)
     assert "".join(deltas) == final.text == "An answer in several streamed pieces."
+
+
+async def test_closing_astream_early_stops_the_answer(anthropic_stub: AnthropicStub, make_client: MakeClient,
+                                                      ledger: Ledger) -> None:
+    anthropic_stub.script(reply.text("word " * 200, delay=0.01))  # ~90 events, ~1 s in all
+    stream = make_client(max_cost=float("inf")).astream(Prompt.single("hi"))
+    first = await stream.__anext__()
+    assert isinstance(first, str)
+    await stream.aclose()
+    for _ in range(100):  # the worker notices at the next delta and closes the connection
+        if ledger.summary():
+            break
+        await asyncio.sleep(0.02)
+    [row] = ledger.summary()
+    assert row.calls == 1 and row.input_tokens > 0
+    with sqlite3.connect(ledger.path) as conn:
+        assert conn.execute("SELECT status FROM calls").fetchall() == [("cancelled",)]
