@@ -50,10 +50,10 @@ def _open_index(root: Path, settings: Settings) -> RepoIndex | None:
 
 
 def _open_claude(settings: Settings) -> ClaudeClient | None:
-    """The Claude client when cloud calls are allowed and a key (or a base URL) is there."""
+    """The Claude client when cloud calls are allowed and an API key is there."""
     if not settings.privacy.cloud:
         return None
-    if anthropic_api_key() is None and not settings.claude.base_url:
+    if anthropic_api_key() is None:
         return None
     from codeassist.claude.client import ClaudeClient
     from codeassist.claude.ledger import Ledger

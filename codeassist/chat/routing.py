@@ -26,6 +26,7 @@ _MULTI_FILE = re.compile(
 _SNIPPET = re.compile(r"\b(write|generate|snippet|implement|create a function|give me (a|some) code)\b",
                       re.IGNORECASE)
 _EXPLAIN = re.compile(r"\b(explain|what does|how does|why does|what is|describe)\b", re.IGNORECASE)
+_ONE_LETTER_EXTS = {"c", "h", "r", "m", "s"}
 _PATH = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w-]+\.[A-Za-z][\w]{0,9})(?![\w/])")
 
 
@@ -45,7 +46,8 @@ def mentioned_paths(text: str) -> list[str]:
     seen: dict[str, None] = {}
     for match in _PATH.finditer(text):
         word = match.group(1)
-        if not re.fullmatch(r"[\d.]+", word):
+        ext = word.rsplit(".", 1)[-1]
+        if not re.fullmatch(r"[\d.]+", word) and (len(ext) > 1 or ext in _ONE_LETTER_EXTS):
             seen.setdefault(word, None)
     return list(seen)
 

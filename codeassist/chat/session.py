@@ -101,7 +101,7 @@ class ChatSession:
     def claude_ready(self) -> bool:
         if self.claude is None:
             return False
-        return anthropic_api_key() is not None or bool(self.settings.claude.base_url)
+        return anthropic_api_key() is not None
 
     @property
     def local_budget(self) -> int:

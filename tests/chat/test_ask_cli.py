@@ -1,0 +1,52 @@
+"""`codeassist ask` as a script would use it: the real executable, the real llama-server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.chat.helpers import make_repo
+from tests.support.llama import LlamaServerInfo, free_port
+
+EXE = str(Path(sys.executable).with_name("codeassist"))
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "shop")
+
+
+def run(repo: Path, url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CODEASSIST_SERVER_URL": url, "CODEASSIST_CHAT_MAX_TOKENS": "16"}
+    return subprocess.run([EXE, *args], cwd=repo, input=stdin, capture_output=True, text=True, env=env,
+                          timeout=120)
+
+
+def test_ask_prints_the_answer_and_who_answered(repo: Path, llama_server: LlamaServerInfo) -> None:
+    done = run(repo, llama_server.url, "ask", "what does Store.fetch return?")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()
+    assert "[gemma3-270m-tiny (local) — a quick question" in done.stderr
+    assert "answer tokens" in done.stderr
+
+
+def test_ask_reads_piped_stdin(repo: Path, llama_server: LlamaServerInfo) -> None:
+    done = run(repo, llama_server.url, "ask", "-q", "explain this:", stdin="def add(a, b): return a + b\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() and done.stderr == ""
+
+
+def test_ask_without_a_question_is_a_usage_error(repo: Path, llama_server: LlamaServerInfo) -> None:
+    done = run(repo, llama_server.url, "ask")
+    assert done.returncode == 2
+    assert "No question given." in done.stderr and "Traceback" not in done.stderr
+
+
+def test_ask_with_the_server_down_says_so(repo: Path) -> None:
+    done = run(repo, f"http://127.0.0.1:{free_port()}", "ask", "hello?")
+    assert done.returncode == 4
+    assert "Cannot reach llama-server" in done.stderr and "Traceback" not in done.stderr
