@@ -34,7 +34,14 @@ from codeassist import config
 from codeassist.claude import pricing
 from codeassist.claude.datatypes import CostEstimate, Prompt, Reply, ToolUse, Usage
 from codeassist.claude.ledger import CallRecord, Ledger
-from codeassist.claude.payload import build_request, restore_value, retry_after_seconds, usage_from
+from codeassist.claude.payload import (
+    build_request,
+    error_message,
+    error_type,
+    restore_value,
+    retry_after_seconds,
+    usage_from,
+)
 from codeassist.claude.privacy import PrivacyGuard, StreamRestorer
 from codeassist.config import Settings
 from codeassist.errors import (
@@ -185,6 +192,10 @@ class ClaudeClient:
 
         reply: Reply = self._with_retries(
             lambda sdk: self._stream_once(sdk, params, deliver, command), emitted)
+        if "system" in params and not (reply.usage.cache_read_input_tokens
+                                       or reply.usage.cache_creation_input_tokens):
+            log.info("The stable prefix was not cached: it is probably below the model's minimum "
+                     "(1024-4096 tokens), so every turn pays for it in full.")
         return reply
 
     def ask(self, user: str, *, system: str = "", context: str = "", command: str | None = None,
@@ -295,10 +306,10 @@ class ClaudeClient:
             )
         if status in _RETRY_STATUS:
             headers = getattr(exc.response, "headers", {})
-            return _Retryable(f"HTTP {status} {_error_type(exc)}".strip(), retry_after_seconds(headers))
+            return _Retryable(f"HTTP {status} {error_type(exc.body)}".strip(), retry_after_seconds(headers))
         hint = ("Check claude.model (`codeassist config show`)." if status == 404
                 else "This looks like a bug in codeassist; please report it with the log (-vv).")
-        return CloudError(f"The Anthropic API rejected the request (HTTP {status}): {_error_message(exc)}",
+        return CloudError(f"The Anthropic API rejected the request (HTTP {status}): {error_message(exc.body, exc.message)}",
                           hint=hint)
 
     # -- one streamed turn ------------------------------------------------------------------
@@ -318,9 +329,9 @@ class ClaudeClient:
                 message = stream.get_final_message()
         except anthropic.APIStatusError as exc:
             if exc.status_code == 200:  # an `error` event inside the stream
-                if _error_type(exc) in _RETRY_STREAM_ERRORS:
-                    raise _Retryable(f"stream error {_error_type(exc)}") from exc
-                raise CloudResponseError(f"Claude's answer ended in an error: {_error_message(exc)}",
+                if error_type(exc.body) in _RETRY_STREAM_ERRORS:
+                    raise _Retryable(f"stream error {error_type(exc.body)}") from exc
+                raise CloudResponseError(f"Claude's answer ended in an error: {error_message(exc.body, exc.message)}",
                                          hint="Run the command again.") from exc
             raise self._status_error(exc) from exc
         except anthropic.APIConnectionError as exc:
@@ -397,20 +408,6 @@ class ClaudeClient:
                              hint="Set claude.model (or pass --model) to one of: "
                                   + ", ".join(str(m.id) for m in models[:10]))
         return str(max(sonnets, key=lambda m: str(m.created_at)).id)
-
-
-def _error_type(exc: anthropic.APIStatusError) -> str:
-    body = exc.body if isinstance(exc.body, dict) else {}
-    error = body.get("error") if isinstance(body.get("error"), dict) else {}
-    return str(error.get("type", "")) if isinstance(error, dict) else ""
-
-
-def _error_message(exc: anthropic.APIStatusError) -> str:
-    body = exc.body if isinstance(exc.body, dict) else {}
-    error = body.get("error")
-    if isinstance(error, dict) and error.get("message"):
-        return str(error["message"])
-    return str(exc.message)
 
 
 def _connection_reason(exc: anthropic.APIConnectionError) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from codeassist.claude.datatypes import Prompt, Usage
 from codeassist.claude.privacy import PrivacyGuard, Redactions
 
-__all__ = ["build_request", "restore_value", "retry_after_seconds", "usage_from"]
+__all__ = ["build_request", "error_message", "error_type", "restore_value", "retry_after_seconds", "usage_from"]
 
 _EPHEMERAL = {"type": "ephemeral"}
 
@@ -108,3 +108,17 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
             except ValueError:
                 continue
     return None
+
+
+def error_type(body: object) -> str:
+    """``error.type`` of an API error body (``overloaded_error``...), or ``""``."""
+    error = body.get("error") if isinstance(body, dict) else None
+    return str(error.get("type", "")) if isinstance(error, dict) else ""
+
+
+def error_message(body: object, default: str) -> str:
+    """``error.message`` of an API error body, else ``default``."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and error.get("message"):
+        return str(error["message"])
+    return default

@@ -254,3 +254,14 @@ async def test_closing_astream_early_stops_the_answer(anthropic_stub: AnthropicS
     assert row.calls == 1 and row.input_tokens > 0
     with sqlite3.connect(ledger.path) as conn:
         assert conn.execute("SELECT status FROM calls").fetchall() == [("cancelled",)]
+
+
+def test_a_prefix_below_the_cache_minimum_is_reported(anthropic_stub: AnthropicStub, make_client: MakeClient,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    anthropic_stub.script(reply.text("one"), reply.text("two"))
+    client = make_client(max_cost=float("inf"))
+    with caplog.at_level(logging.INFO, logger="codeassist.claude.client"):
+        for _ in range(2):
+            result = client.turn(Prompt.single("q", system="short system text", context="tiny map"))
+            assert result.usage.cache_read_input_tokens == result.usage.cache_creation_input_tokens == 0
+    assert caplog.text.count("was not cached") == 2
