@@ -1,0 +1,277 @@
+"""``RepoIndex``: the repository index the completion engine, language server, chat and refactor
+planner read. See ``docs/index.md``.
+
+Thread safety: every method may be called from any thread (the store serialises its short
+transactions behind a lock, and the graph state here has its own lock). The methods block:
+an asyncio program calls ``update`` through ``asyncio.to_thread``; ``update_file`` and the
+queries are cheap enough to call from handlers directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from contextlib import nullcontext
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from types import TracebackType
+
+from codeassist.config import IndexSettings
+from codeassist.errors import IndexCorruptError, UsageError
+from codeassist.index import files as repo_files
+from codeassist.index.graph import Graph
+from codeassist.index.languages import language_for_path
+from codeassist.index.models import Reference, RepoMap, ScanSummary, Skipped, Symbol
+from codeassist.index.repomap import TokenCounter, estimate_tokens, fit
+from codeassist.index.scan import FileResult, Job, default_workers, digest_of, run_jobs, stat_file
+from codeassist.index.store import FileRow, FileWrite, Store
+from codeassist.index.treesitter import parse
+from codeassist.paths import REPO_DIR_NAME
+
+__all__ = ["RepoIndex"]
+
+log = logging.getLogger(__name__)
+ProgressCallback = Callable[[int, int], None]
+_WRITE_CHUNK = 256
+_READ_TIME_SKIPS = frozenset({"binary", "invalid_utf8", "too_large"})
+_PATCH_LIMIT = 200
+_BULK_FROM = 500  # a cold scan of at least this many files loads without secondary indexes  # more changed files than this: rebuild the graph instead of patching it
+
+
+class RepoIndex:
+    def __init__(self, root: Path, settings: IndexSettings, store: Store) -> None:
+        self.root = root
+        self.settings = settings
+        self._store = store
+        self._lock = threading.RLock()
+        self._graph: Graph | None = None
+        self._graph_dirty = False
+
+    @classmethod
+    def open(cls, root: str | Path, settings: IndexSettings | None = None) -> RepoIndex:
+        """Open (or create) ``<root>/.codeassist/index.db``; call ``update()`` to scan."""
+        resolved = Path(root).expanduser().resolve()
+        if not resolved.is_dir():
+            raise UsageError(f"{root} is not a directory.", hint="Pass the repository's directory.")
+        repo_files.ensure_git_excludes(resolved)
+        return cls(resolved, settings or IndexSettings(), Store(resolved / REPO_DIR_NAME / "index.db"))
+
+    def __enter__(self) -> RepoIndex:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._graph is not None and self._graph_dirty:
+                self._store.save_graph(self._graph.generation, self._graph.to_bytes())
+                self._graph_dirty = False
+            self._store.close()
+
+    def rebuild(self) -> None:
+        """Forget everything indexed; the next ``update()`` scans every file again."""
+        with self._lock:
+            self._store.rebuild()
+            self._graph = None
+            self._graph_dirty = False
+
+    def rel(self, path: str | Path) -> str:
+        """``path`` (absolute inside the repo, or repo-relative) as a repo-relative posix string."""
+        candidate = Path(path)
+        if candidate.is_absolute():
+            try:
+                return candidate.resolve().relative_to(self.root).as_posix()
+            except ValueError:
+                try:
+                    return candidate.relative_to(self.root).as_posix()
+                except ValueError:
+                    raise UsageError(f"{path} is outside the repository {self.root}.") from None
+        return candidate.as_posix().removeprefix("./")
+
+    # -- scanning ------------------------------------------------------------------------------
+    def update(self, progress: ProgressCallback | None = None) -> ScanSummary:
+        """Bring the index up to date with the files on disk; returns what the scan did."""
+        try:
+            return self._update(progress)
+        except IndexCorruptError as exc:
+            log.warning("%s Rebuilding the index.", exc.message)
+            self.rebuild()
+            return self._update(progress)
+
+    def _update(self, progress: ProgressCallback | None) -> ScanSummary:
+        started = time.perf_counter()
+        summary = ScanSummary()
+        listed = repo_files.list_files(self.root, self.settings.extra_ignore)
+        stored = self._store.file_rows()
+        generation_before = self._store.generation()
+        jobs, writes, present = self._plan(listed, stored, summary)
+        if progress is not None:
+            progress(0, len(jobs))
+        changed = [write.path for write in writes]
+        removed = [path for path in stored if path not in present]
+        summary.removed = len(removed)
+        self._store.write([], removed)
+        workers = default_workers(self.settings.workers)
+        results = run_jobs(self.root, jobs, self.settings.max_file_size, workers,
+                           None if progress is None else lambda done: progress(done, len(jobs)))
+        with self._store.bulk_load() if not stored and len(jobs) >= _BULK_FROM else nullcontext():
+            for result in results:
+                writes.append(self._account(result, summary, changed))
+                if len(writes) >= _WRITE_CHUNK:
+                    self._store.write(writes, [])
+                    writes = []
+            self._store.write(writes, [])
+        self._refresh_graph(generation_before, changed, removed)
+        summary.total_indexed, summary.definitions, summary.references = self._store.counts()
+        summary.skipped_files.sort(key=lambda s: s.path)
+        summary.seconds = time.perf_counter() - started
+        return summary
+
+    def _plan(self, listed: Sequence[str], stored: dict[str, FileRow],
+              summary: ScanSummary) -> tuple[list[Job], list[FileWrite], set[str]]:
+        jobs: list[Job] = []
+        writes: list[FileWrite] = []
+        present: set[str] = set()
+        max_size = self.settings.max_file_size
+        for path in listed:
+            language = language_for_path(path)
+            if language is None:
+                summary.skipped["unsupported"] = summary.skipped.get("unsupported", 0) + 1
+                continue
+            st, skip, detail = stat_file(self.root, path, max_size)
+            if st is None and skip is None:
+                continue  # gone before we looked: treated as deleted
+            summary.files += 1
+            present.add(path)
+            size, mtime = (st.st_size, st.st_mtime_ns) if st is not None else (-1, -1)
+            row = stored.get(path)
+            same_stat = row is not None and row.size == size and row.mtime_ns == mtime
+            if skip is None and same_stat and row is not None and row.skip in _READ_TIME_SKIPS:
+                skip, detail = row.skip, row.detail
+            if skip is not None:
+                self._skip(summary, path, skip, detail)
+                if not (same_stat and row is not None and row.skip == skip):
+                    writes.append(FileWrite(path, size, mtime, None, language, skip, detail))
+            elif same_stat and row is not None and row.skip is None:
+                summary.unchanged += 1
+            else:
+                old = row.digest if row is not None and row.skip is None else None
+                jobs.append(Job(path, size, mtime, language, old))
+        jobs.sort(key=lambda j: -j.size)
+        return jobs, writes, present
+
+    @staticmethod
+    def _skip(summary: ScanSummary, path: str, reason: str, detail: str) -> None:
+        summary.skipped[reason] = summary.skipped.get(reason, 0) + 1
+        summary.skipped_files.append(Skipped(path, reason, detail))
+
+    def _account(self, result: FileResult, summary: ScanSummary, changed: list[str]) -> FileWrite:
+        if result.skip is not None:
+            if result.skip == "vanished":
+                summary.files -= 1
+            self._skip(summary, result.path, result.skip, result.detail)
+            changed.append(result.path)
+        elif result.unchanged:
+            summary.unchanged += 1
+        else:
+            summary.indexed += 1
+            changed.append(result.path)
+        return FileWrite(result.path, result.size, result.mtime_ns, result.digest, result.language,
+                         result.skip, result.detail, result.parsed)
+
+    # -- one file's in-memory text -------------------------------------------------------------
+    def update_file(self, path: str | Path, text: str) -> None:
+        """Re-index one file from its in-memory text (unsaved editor buffers). Cheap: one parse."""
+        rel = self.rel(path)
+        language = language_for_path(rel)
+        if language is None:
+            return
+        data = text.encode("utf-8", "surrogatepass")
+        if len(data) > self.settings.max_file_size:
+            item = FileWrite(rel, -1, -1, None, language, "too_large", f"{len(data)} bytes in the editor")
+        else:
+            # size/mtime -1: the next scan compares the disk's content hash with this text's.
+            item = FileWrite(rel, -1, -1, digest_of(data), language, parsed=parse(language, data, text))
+        with self._lock:
+            before = self._store.generation()
+            if not self._store.write([item], []):
+                return
+            self._refresh_graph(before, [rel], [])
+
+    # -- queries -------------------------------------------------------------------------------
+    def symbols(self, query: str, limit: int = 50) -> list[Symbol]:
+        """Definitions whose name starts with ``query`` (case-insensitive); exact matches first."""
+        return [Symbol(*row) for row in self._store.symbols(query, limit)] if query else []
+
+    def definitions(self, name: str) -> list[Symbol]:
+        return [Symbol(*row) for row in self._store.definitions(name)]
+
+    def references(self, name: str) -> list[Reference]:
+        return [Reference(*row) for row in self._store.references(name)]
+
+    def outline(self, path: str | Path) -> list[Symbol]:
+        return [Symbol(*row) for row in self._store.outline(self.rel(path))]
+
+    def imports(self, path: str | Path) -> list[str]:
+        return self._store.imports(self.rel(path))
+
+    # -- the repository map --------------------------------------------------------------------
+    def repo_map(self, tokens: int | None = None, focus_files: Iterable[str | Path] = (),
+                 focus_idents: Iterable[str] = (), *, count_tokens: TokenCounter | None = None) -> RepoMap:
+        """Signatures of the most relevant definitions, within ``tokens`` (default index.map_tokens).
+
+        Relevance: PageRank over the definition/reference graph, personalised by the focus files
+        and identifiers. Tokens: ``count_tokens`` or the estimate of ``repomap.estimate_tokens``.
+        """
+        budget = self.settings.map_tokens if tokens is None else tokens
+        with self._lock:
+            graph = self._current_graph()
+            file_ids = [i for i in (graph.file_index(self.rel(p)) for p in focus_files) if i is not None]
+            ident_ids = [i for i in (graph.ident_index(n) for n in focus_idents) if i is not None]
+            ranking = graph.rank(file_ids, ident_ids)
+        candidates = [int(i) for i in ranking.def_ids[: max(64, budget // 2)]]
+        rows_by_id = self._store.defs_by_id(candidates)
+        rows = [rows_by_id[i] for i in candidates if i in rows_by_id]
+        return fit(rows, budget, count_tokens or estimate_tokens)
+
+    def _current_graph(self) -> Graph:
+        generation = self._store.generation()
+        if self._graph is not None and self._graph.generation == generation:
+            return self._graph
+        saved = self._store.load_graph()
+        loaded = Graph.from_bytes(saved[1]) if saved is not None and saved[0] == generation else None
+        if loaded is not None:
+            self._graph = loaded
+            self._graph.generation = generation
+        else:
+            self._graph = Graph.build(generation, *self._store.graph_rows())
+            self._store.save_graph(generation, self._graph.to_bytes())
+        self._graph_dirty = False
+        return self._graph
+
+    def _refresh_graph(self, before: int, changed: Sequence[str], removed: Sequence[str]) -> None:
+        """Patch the graph for a few changed files, or rebuild it (and persist) for many."""
+        with self._lock:
+            after = self._store.generation()
+            if after == before:
+                return
+            graph = self._graph
+            patchable = graph is not None and graph.generation == before
+            if graph is not None and patchable and len(changed) + len(removed) <= _PATCH_LIMIT:
+                for path in removed:
+                    graph.remove_file(path)
+                for path in changed:
+                    file_id, refcounts, defs = self._store.file_graph_rows(path)
+                    if file_id is None:
+                        graph.remove_file(path)
+                    else:
+                        graph.replace_file(path, refcounts, defs)
+                graph.generation = after
+                self._graph_dirty = True
+                return
+            self._graph = Graph.build(after, *self._store.graph_rows())
+            self._store.save_graph(after, self._graph.to_bytes())
+            self._graph_dirty = False

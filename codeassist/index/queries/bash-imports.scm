@@ -1,0 +1,2 @@
+((command name: (command_name (word) @_cmd) argument: (_) @import)
+ (#match? @_cmd "^(source|\\.)$"))

@@ -1,0 +1,2 @@
+(using_directive (qualified_name) @import)
+(using_directive (identifier) @import)

@@ -1,0 +1,196 @@
+"""The tree-sitter boundary: the only module importing ``tree_sitter`` and the grammar wheels.
+
+``parse(language, data, text)`` turns one file's bytes into definitions, references and imports
+using the grammar's own tags query (``TAGS_QUERY`` or ``queries/tags.scm`` in its wheel) plus the
+small queries shipped in ``codeassist/index/queries/`` (``<lang>-tags.scm`` where a grammar has
+none, ``<lang>-extra.scm`` for more references, ``<lang>-imports.scm``). Positions are 0-based
+lines and 0-based columns in ``str`` characters.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import tree_sitter as ts
+
+from codeassist.errors import IndexError_
+
+__all__ = ["DefTuple", "Parsed", "RefTuple", "has_syntax_errors", "parse"]
+
+# (name, kind, line, col, end_line, end_col, signature, scope)
+DefTuple = tuple[str, str, int, int, int, int, str, str]
+# (name, line, col)
+RefTuple = tuple[str, int, int]
+
+# language -> (module, language() function name, where its tags query lives)
+_GRAMMARS: dict[str, tuple[str, str]] = {
+    "python": ("tree_sitter_python", "language"),
+    "javascript": ("tree_sitter_javascript", "language"),
+    "typescript": ("tree_sitter_typescript", "language_typescript"),
+    "tsx": ("tree_sitter_typescript", "language_tsx"),
+    "go": ("tree_sitter_go", "language"),
+    "rust": ("tree_sitter_rust", "language"),
+    "java": ("tree_sitter_java", "language"),
+    "c": ("tree_sitter_c", "language"),
+    "cpp": ("tree_sitter_cpp", "language"),
+    "ruby": ("tree_sitter_ruby", "language"),
+    "csharp": ("tree_sitter_c_sharp", "language"),
+    "php": ("tree_sitter_php", "language_php"),
+    "bash": ("tree_sitter_bash", "language"),
+}
+# TypeScript's tags.scm holds only what JavaScript's lacks; both apply.
+_TAGS_FROM: dict[str, tuple[str, ...]] = {"typescript": ("javascript",), "tsx": ("javascript",)}
+_SIGNATURE_MAX = 200
+_RawDef = tuple[ts.Node, ts.Node, str]  # (definition node, name node, kind)
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass
+class Parsed:
+    defs: list[DefTuple] = field(default_factory=list)
+    refs: list[RefTuple] = field(default_factory=list)
+    imports: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Grammar:
+    parser: ts.Parser
+    query: ts.Query  # tags (definitions, references) and imports in one pass
+
+
+def _own_query(name: str) -> str:
+    resource = resources.files("codeassist.index") / "queries" / name
+    return resource.read_text(encoding="utf-8") if resource.is_file() else ""
+
+
+def _wheel_tags(language: str) -> str:
+    module_name, _ = _GRAMMARS[language]
+    module = importlib.import_module(module_name)
+    text: str | None = getattr(module, "TAGS_QUERY", None)
+    if text is None and module.__file__ is not None:
+        scm = Path(module.__file__).parent / "queries" / "tags.scm"
+        text = scm.read_text(encoding="utf-8") if scm.is_file() else None
+    return text or ""
+
+
+@cache
+def _grammar(language: str) -> _Grammar:
+    module_name, func = _GRAMMARS[language]
+    try:
+        module = importlib.import_module(module_name)
+        lang = ts.Language(getattr(module, func)())
+    except ImportError as exc:
+        raise IndexError_(
+            f"The tree-sitter grammar for {language} ({module_name}) is not installed.",
+            hint=f"Install it with `pip install {module_name.replace('_', '-')}`.",
+        ) from exc
+    parts = [_wheel_tags(base) for base in _TAGS_FROM.get(language, ())]
+    parts += [_wheel_tags(language), _own_query(f"{language}-tags.scm"), _own_query(f"{language}-extra.scm")]
+    parts.append(_own_query(f"{language}-imports.scm"))
+    try:
+        query = ts.Query(lang, "\n".join(parts))
+    except ts.QueryError as exc:
+        raise IndexError_(f"The tags query for {language} does not compile: {exc}.",
+                          hint="Reinstall codeassist and the tree-sitter grammar wheels.") from exc
+    return _Grammar(ts.Parser(lang), query)
+
+
+class _Columns:
+    """Byte columns (tree-sitter) to ``str`` columns; a no-op for ASCII text."""
+
+    def __init__(self, data: bytes, text: str) -> None:
+        self._ascii = len(data) == len(text)
+        self._lines: list[bytes] | None = None
+        self._data = data
+
+    def __call__(self, row: int, byte_col: int) -> int:
+        if self._ascii or byte_col == 0:
+            return byte_col
+        if self._lines is None:
+            self._lines = self._data.split(b"\n")
+        return len(self._lines[row][:byte_col].decode("utf-8", "replace"))
+
+
+def _signature(node: ts.Node, data: bytes) -> str:
+    body = node.child_by_field_name("body")
+    start = node.start_byte
+    if body is not None and body.start_byte > start:
+        end = body.start_byte
+    else:
+        newline = data.find(b"\n", start, node.end_byte)
+        end = node.end_byte if newline < 0 else newline
+    text = _SPACES.sub(" ", data[start:end].decode("utf-8", "replace")).strip().rstrip("{").rstrip()
+    return text if len(text) <= _SIGNATURE_MAX else text[: _SIGNATURE_MAX - 1] + "…"
+
+
+def _node_text(node: ts.Node) -> str:
+    raw = node.text
+    return raw.decode("utf-8", "replace") if raw is not None else ""
+
+
+def parse(language: str, data: bytes, text: str) -> Parsed:
+    """Definitions, references and imports of one file (``text`` is ``data`` decoded)."""
+    grammar = _grammar(language)
+    tree = grammar.parser.parse(data)
+    cols = _Columns(data, text)
+    raw_defs: list[_RawDef] = []
+    refs: list[RefTuple] = []
+    imports: list[str] = []
+    seen_defs: set[int] = set()
+    for _, captures in ts.QueryCursor(grammar.query).matches(tree.root_node):
+        names = captures.get("name")
+        if names is None:
+            found = captures.get("import")
+            if found:
+                imports.append(_node_text(found[0]).strip("\"'<>` "))
+            continue
+        name_node = names[0]
+        for capture, nodes in captures.items():
+            if capture[0] == "d" and capture.startswith("definition."):
+                if name_node.start_byte not in seen_defs:
+                    seen_defs.add(name_node.start_byte)
+                    raw_defs.append((nodes[0], name_node, capture[11:]))
+                break
+            if capture[0] == "r" and capture.startswith("reference."):
+                row, col = name_node.start_point
+                refs.append((_node_text(name_node), row, cols(row, col)))
+                break
+    defs = _with_scopes(raw_defs, data, cols)
+    def_positions = {(d[2], d[3]) for d in defs}
+    refs = [r for r in refs if (r[1], r[2]) not in def_positions]
+    return Parsed(defs, refs, list(dict.fromkeys(i for i in imports if i)))
+
+
+def _with_scopes(raw_defs: list[_RawDef], data: bytes, cols: _Columns) -> list[DefTuple]:
+    """Give each definition its enclosing scope ("Outer.Inner"); functions in classes are methods."""
+    spans = sorted(((node.start_byte, -node.end_byte, node, name_node, kind)
+                    for node, name_node, kind in raw_defs), key=lambda item: item[:2])
+    stack: list[tuple[int, str, str]] = []  # (end_byte, name, kind)
+    out: list[DefTuple] = []
+    for start, neg_end, node, name_node, kind in spans:
+        end = -neg_end
+        name = _node_text(name_node)
+        while stack and stack[-1][0] <= start:
+            stack.pop()
+        if kind == "function" and stack and stack[-1][2] in ("class", "interface"):
+            kind = "method"
+        scope = ".".join(entry[1] for entry in stack)
+        row, col = name_node.start_point
+        end_row, end_col = node.end_point
+        out.append((name, kind, row, cols(row, col), end_row, cols(end_row, end_col),
+                    _signature(node, data), scope))
+        stack.append((end, name, kind))
+    return out
+
+
+def has_syntax_errors(language: str, text: str) -> bool:
+    """True when tree-sitter finds a syntax error in ``text`` (used to validate edits)."""
+    tree = _grammar(language).parser.parse(text.encode("utf-8"))
+    root: Any = tree.root_node
+    return bool(root.has_error)
