@@ -309,8 +309,8 @@ class ClaudeClient:
             return _Retryable(f"HTTP {status} {error_type(exc.body)}".strip(), retry_after_seconds(headers))
         hint = ("Check claude.model (`codeassist config show`)." if status == 404
                 else "This looks like a bug in codeassist; please report it with the log (-vv).")
-        return CloudError(f"The Anthropic API rejected the request (HTTP {status}): {error_message(exc.body, exc.message)}",
-                          hint=hint)
+        why = error_message(exc.body, exc.message)
+        return CloudError(f"The Anthropic API rejected the request (HTTP {status}): {why}", hint=hint)
 
     # -- one streamed turn ------------------------------------------------------------------
 
@@ -331,7 +331,8 @@ class ClaudeClient:
             if exc.status_code == 200:  # an `error` event inside the stream
                 if error_type(exc.body) in _RETRY_STREAM_ERRORS:
                     raise _Retryable(f"stream error {error_type(exc.body)}") from exc
-                raise CloudResponseError(f"Claude's answer ended in an error: {error_message(exc.body, exc.message)}",
+                why = error_message(exc.body, exc.message)
+                raise CloudResponseError(f"Claude's answer ended in an error: {why}",
                                          hint="Run the command again.") from exc
             raise self._status_error(exc) from exc
         except anthropic.APIConnectionError as exc:

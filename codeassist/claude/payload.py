@@ -15,7 +15,9 @@ from typing import Any
 from codeassist.claude.datatypes import Prompt, Usage
 from codeassist.claude.privacy import PrivacyGuard, Redactions
 
-__all__ = ["build_request", "error_message", "error_type", "restore_value", "retry_after_seconds", "usage_from"]
+__all__ = [
+    "build_request", "error_message", "error_type", "restore_value", "retry_after_seconds", "usage_from",
+]
 
 _EPHEMERAL = {"type": "ephemeral"}
 
