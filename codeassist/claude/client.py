@@ -50,6 +50,7 @@ from codeassist.errors import (
     CloudError,
     CloudResponseError,
     CloudUnavailableError,
+    ConfigError,
     CostLimitError,
 )
 
@@ -114,12 +115,21 @@ class ClaudeClient:
         self.command = command
         self.max_cost = settings.claude.max_cost if max_cost is None else max_cost
         self.guard = PrivacyGuard(settings.privacy)
-        self.base_url = base_url or settings.claude.base_url or DEFAULT_BASE_URL
+        self.base_url = base_url or self._default_base_url(settings, local)
         self._api_key = api_key
         self._model = settings.claude.model or None
         self._sdk: anthropic.Anthropic | None = None
         self._lock = threading.Lock()
         self._spent = 0.0
+
+    @staticmethod
+    def _default_base_url(settings: Settings, local: bool) -> str:
+        if not local:
+            return settings.claude.base_url or DEFAULT_BASE_URL
+        if not settings.server.url:  # never fall back to the cloud endpoint in local mode
+            raise ConfigError("Local mode needs the llama-server URL, and none was given.",
+                              hint="Start it with `codeassist server start`, or set server.url.")
+        return settings.server.url
 
     # -- public API -------------------------------------------------------------------------
 
@@ -241,9 +251,8 @@ class ClaudeClient:
         if not self.local:
             self.guard.check_cloud()
         if self._sdk is None:
-            key = self._api_key or config.anthropic_api_key()
-            if key is None and self.local:
-                key = LOCAL_PLACEHOLDER_KEY
+            # the real key is never sent to a local server
+            key = self._api_key or (LOCAL_PLACEHOLDER_KEY if self.local else config.anthropic_api_key())
             if key is None:
                 raise CloudAuthError(
                     "No Anthropic API key found, so Claude cannot be called.",

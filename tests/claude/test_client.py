@@ -12,11 +12,13 @@ import pytest
 from codeassist.claude.client import ClaudeClient
 from codeassist.claude.datatypes import TEXT_EDITOR_TOOL, Prompt, Reply
 from codeassist.claude.ledger import Ledger
+from codeassist.config import Settings
 from codeassist.errors import (
     CloudAuthError,
     CloudError,
     CloudResponseError,
     CloudUnavailableError,
+    ConfigError,
     CostLimitError,
 )
 from tests.support.anthropic_stub import AnthropicStub, block, reply
@@ -265,3 +267,27 @@ def test_a_prefix_below_the_cache_minimum_is_reported(anthropic_stub: AnthropicS
             result = client.turn(Prompt.single("q", system="short system text", context="tiny map"))
             assert result.usage.cache_read_input_tokens == result.usage.cache_creation_input_tokens == 0
     assert caplog.text.count("was not cached") == 2
+
+
+def test_local_mode_never_falls_back_to_the_cloud_endpoint(stub_settings: Callable[..., Settings],
+                                                           ledger: Ledger) -> None:
+    with pytest.raises(ConfigError, match="llama-server URL"):
+        ClaudeClient(stub_settings(), ledger, local=True)
+    client = ClaudeClient(stub_settings(server__url="http://127.0.0.1:8012"), ledger, local=True)
+    assert client.base_url == "http://127.0.0.1:8012"
+
+
+def test_local_mode_sends_a_placeholder_key_not_the_real_one(
+        anthropic_stub: AnthropicStub, stub_settings: Callable[..., Settings], ledger: Ledger,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-real-key-that-stays-home-000000")
+    anthropic_stub.api_key = None  # the local server accepts any key
+    anthropic_stub.script(reply.text("local answer"))
+    client = ClaudeClient(stub_settings(**{"privacy.cloud": False}), ledger, base_url=anthropic_stub.url,
+                          local=True)
+    result = client.turn(Prompt.single("hi"))
+    client.close()
+    assert result.text == "local answer" and result.cost_usd == 0.0
+    assert result.model == "claude-opus-4-7"  # local: the first model the server lists
+    assert {r.headers["x-api-key"] for r in anthropic_stub.requests} == {"local-no-key"}
+    assert [r.path for r in anthropic_stub.requests] == ["/v1/models", "/v1/messages"]  # no cost pre-flight
