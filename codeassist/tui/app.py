@@ -56,7 +56,7 @@ class ChatApp(App[None]):
     CSS = """
     Screen { layout: vertical; }
     #conversation { height: 1fr; padding: 0 1; }
-    #prompt { dock: bottom; margin-bottom: 1; }
+    #prompt { height: auto; }
     .system { color: $text-muted; padding: 0 1; }
     .error { color: $error; padding: 0 1; }
     .notice { color: $warning; padding: 0 1; }

@@ -37,8 +37,8 @@ class CopyableFence(MarkdownFence):
 class AnswerMarkdown(Markdown):
     """Markdown that notes when its first text was painted (for the first-token latency)."""
 
-    BLOCKS: dict[str, type[MarkdownBlock]] = {  # noqa: RUF012 - Markdown's own attribute**Markdown.BLOCKS, "fence": CopyableFence,
-                                              "code_block": CopyableFence}
+    BLOCKS: dict[str, type[MarkdownBlock]] = {  # noqa: RUF012 - overrides Markdown's own table
+        **Markdown.BLOCKS, "fence": CopyableFence, "code_block": CopyableFence}
 
     def __init__(self, on_first_paint: Callable[[float], None] | None = None) -> None:
         super().__init__("")
@@ -91,7 +91,7 @@ class StatusLine(Static):
     """Model and route, model-server state, tokens and session cost, in one line."""
 
     DEFAULT_CSS = """
-    StatusLine { dock: bottom; height: 1; background: $panel; color: $text-muted; padding: 0 1; }
+    StatusLine { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
     """
 
     model: reactive[str] = reactive("")
