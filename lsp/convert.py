@@ -12,13 +12,15 @@ import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
 from pygls.workspace.position_codec import ServerTextPosition
 
-from codeassist.index import Symbol
+if TYPE_CHECKING:
+    from codeassist.index import Symbol
 
 __all__ = [
     "Instruction",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
@@ -21,13 +21,15 @@ from pygls.lsp.server import LanguageServer
 from pygls.workspace import TextDocument
 
 from codeassist import __version__, paths
-from codeassist.completion import CompletionRequest
 from codeassist_lsp import actions
 from codeassist_lsp import convert as cv
-from codeassist_lsp.backend import Backend, Status
 from codeassist_lsp.messages import MessageGate
+from codeassist_lsp.protocol import CodeassistProtocol
 from codeassist_lsp.scheduler import Scheduler
 from codeassist_lsp.settings import LspOptions, parse_options
+
+if TYPE_CHECKING:  # the core loads after `initialize` has been answered
+    from codeassist_lsp.backend import Backend, Status
 
 __all__ = ["STATUS_METHOD", "CodeassistServer", "create_server"]
 
@@ -43,7 +45,8 @@ class CodeassistServer(LanguageServer):
 
     def __init__(self, *, probe_interval: float = 2.0) -> None:
         super().__init__("codeassist", __version__,
-                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+                         protocol_cls=CodeassistProtocol)
         self.probe_interval = probe_interval
         self.root: Path | None = None
         self.options: LspOptions = parse_options(None, None)
@@ -55,6 +58,8 @@ class CodeassistServer(LanguageServer):
 
     # ---- plumbing ---------------------------------------------------------------------------
     def make_backend(self) -> Backend:
+        from codeassist_lsp.backend import Backend
+
         return Backend(self.options, self.root, self.send_status, self.show,
                        probe_interval=self.probe_interval)
 
@@ -117,7 +122,6 @@ def initialize(ls: CodeassistServer, params: types.InitializeParams) -> None:
     ls.root = _root_of(params)
     ls.options = parse_options(params.initialization_options, ls.root)
     ls.scheduler.debounce_s = ls.options.debounce_s
-    ls.backend = ls.make_backend()
 
 
 def initialized(ls: CodeassistServer, params: types.InitializedParams) -> None:
@@ -180,6 +184,8 @@ async def inline_completion(ls: CodeassistServer, params: types.InlineCompletion
         return types.InlineCompletionList(items=[])
 
     async def job() -> types.InlineCompletionList | None:
+        from codeassist.completion import CompletionRequest
+
         doc = ls.workspace.get_text_document(uri)
         version = doc.version
         line, col = cv.to_core_position(doc, params.position)

@@ -1,0 +1,163 @@
+"""Helpers for the language-server tests: a sample repository and client-side plumbing."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pytest_lsp import LanguageClient, client_capabilities
+
+SERVER_CMD = [sys.executable, "-m", "codeassist", "lsp", "--probe-interval", "0.3"]
+CLIENTS = ["neovim", "visual-studio-code"]
+
+PY = '''import math
+
+
+class Circle:
+    """A circle."""
+
+    def __init__(self, radius: float) -> None:
+        self.radius = radius
+
+    def area(self) -> float:
+        return math.pi * self.radius ** 2
+
+
+def total_area(circles: list[Circle]) -> float:
+    # add up the area of every circle
+    return sum(c.area() for c in circles)
+'''
+JS = '''function greet(name) {
+  return "Hello, " + name;
+}
+
+class Counter {
+  constructor() {
+    this.count = 0;
+  }
+  increment() {
+    this.count += 1;
+  }
+}
+'''
+GO = '''package main
+
+import "fmt"
+
+func fib(n int) int {
+\tif n < 2 {
+\t\treturn n
+\t}
+\treturn fib(n-1) + fib(n-2)
+}
+
+func main() {
+\tfmt.Println(fib(10))
+}
+'''
+UTILS = '''def slugify(text: str) -> str:
+    return "-".join(text.lower().split())
+
+
+def unused_helper_for_search() -> int:
+    return 42
+'''
+
+
+def make_repo(root: Path) -> Path:
+    """A small git repository with Python, JavaScript and Go files."""
+    (root / "pkg").mkdir(parents=True)
+    (root / "shapes.py").write_text(PY, encoding="utf-8")
+    (root / "greet.js").write_text(JS, encoding="utf-8")
+    (root / "fib.go").write_text(GO, encoding="utf-8")
+    (root / "pkg" / "utils.py").write_text(UTILS, encoding="utf-8")
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "-C", str(root), "add", "."], check=True)
+    subprocess.run(["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com",
+                    "commit", "-q", "-m", "init"], check=True)
+    return root
+
+
+def capabilities(name: str) -> types.ClientCapabilities:
+    """The client's published capabilities plus LSP 3.18 inline completion."""
+    caps = client_capabilities(name)
+    assert caps.text_document is not None
+    caps.text_document.inline_completion = types.InlineCompletionClientCapabilities()
+    return caps
+
+
+async def start(client: LanguageClient, root: Path, name: str, options: dict[str, Any] | None
+                ) -> types.InitializeResult:
+    return await client.initialize_session(types.InitializeParams(
+        capabilities=capabilities(name), root_uri=root.as_uri(),
+        workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
+        initialization_options=options))
+
+
+def open_doc(client: LanguageClient, path: Path, language: str, version: int = 1) -> str:
+    uri = path.as_uri()
+    client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+        uri=uri, language_id=language, version=version, text=path.read_text(encoding="utf-8"))))
+    return uri
+
+
+def inline_params(uri: str, line: int, character: int) -> types.InlineCompletionParams:
+    return types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        position=types.Position(line=line, character=character),
+        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic))
+
+
+async def wait_for(predicate: Any, timeout: float = 30.0, interval: float = 0.1) -> None:
+    """Poll ``predicate`` (sync or async) until it is true."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = predicate()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(interval)
+
+
+def statuses(client: LanguageClient) -> list[dict[str, Any]]:
+    return client.codeassist_statuses  # type: ignore[attr-defined, no-any-return]
+
+
+class Forwarder:
+    """A loopback TCP forwarder: stands in for a model server that comes back on its address."""
+
+    def __init__(self, port: int, target_port: int) -> None:
+        self.port = port
+        self.target_port = target_port
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._pipe_both, "127.0.0.1", self.port)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def _pipe_both(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except (ConnectionError, asyncio.CancelledError):
+        pass
+    finally:
+        writer.close()

@@ -1,0 +1,94 @@
+"""The server never blocks or dies: model server down and back, bad settings, malformed requests."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pytest_lsp import LanguageClient
+
+from tests.lsp.support import Forwarder, inline_params, open_doc, start, statuses, wait_for
+from tests.support.llama import LlamaServerInfo, free_port
+
+
+async def test_model_server_down_then_back(client: LanguageClient, repo: Path,
+                                           llama_server: LlamaServerInfo) -> None:
+    port = free_port()
+    await start(client, repo, client.client_name,  # type: ignore[attr-defined]
+                {"server": {"url": f"http://127.0.0.1:{port}"}, "completion": {"debounce_ms": 0}})
+    uri = open_doc(client, repo / "shapes.py", "python")
+    for line in (10, 16, 7):  # every request is answered, empty, while the server is down
+        answer = await client.text_document_inline_completion_async(inline_params(uri, line, 8))
+        assert answer is not None and list(answer.items) == []
+    await wait_for(lambda: any(s["state"] == "down" for s in statuses(client)))
+    errors = [m for m in client.messages if m.type == types.MessageType.Error]
+    assert len(errors) == 1 and "not available" in errors[0].message  # one message, not one per request
+
+    forwarder = Forwarder(port, llama_server.port)  # the model server comes back on its address
+    await forwarder.start()
+    try:
+        await wait_for(lambda: statuses(client)[-1]["state"] == "ready", timeout=30)
+        assert any("back" in m.message for m in client.messages if m.type == types.MessageType.Info)
+        answer = await client.text_document_inline_completion_async(inline_params(uri, 16, 11))
+        assert isinstance(answer, types.InlineCompletionList)
+    finally:
+        await forwarder.stop()
+
+
+async def test_bad_settings_give_one_message_and_defaults(client: LanguageClient, repo: Path) -> None:
+    await start(client, repo, client.client_name,  # type: ignore[attr-defined]
+                {"completion": {"debounce_ms": "soon", "enabled": True}, "colour": "blue",
+                 "server": {"url": "http://127.0.0.1:9"}})
+    await wait_for(lambda: client.messages)
+    (message,) = client.messages
+    assert message.type == types.MessageType.Warning
+    assert "completion.debounce_ms" in message.message and "colour" in message.message
+    assert "Using the defaults" in message.message
+
+
+async def test_settings_change_turns_completions_off(client: LanguageClient, repo: Path,
+                                                     llama_server: LlamaServerInfo) -> None:
+    await start(client, repo, client.client_name, {"server": {"url": llama_server.url}})  # type: ignore[attr-defined]
+    uri = open_doc(client, repo / "shapes.py", "python")
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"codeassist": {"server": {"url": llama_server.url}, "completion": {"enabled": False}}}))
+    await wait_for(lambda: statuses(client)[-1]["state"] == "disabled")
+    answer = await client.text_document_inline_completion_async(inline_params(uri, 16, 11))
+    assert answer is not None and list(answer.items) == []
+    assert client.messages == [] or all(m.type != types.MessageType.Error for m in client.messages)
+
+
+async def raw_request(client: LanguageClient, msg_id: int, method: str, params: Any) -> Any:
+    """Send a request exactly as given (no client-side validation) and wait for its answer."""
+    future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    client.protocol._request_futures[msg_id] = future  # type: ignore[assignment]
+    client.protocol._send_data({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
+    return await asyncio.wait_for(future, timeout=30)
+
+
+MALFORMED: list[tuple[str, Any, int]] = [
+    (types.TEXT_DOCUMENT_INLINE_COMPLETION, {"textDocument": {"uri": "file:///x.py"}}, -32602),
+    (types.TEXT_DOCUMENT_INLINE_COMPLETION, {"textDocument": 5, "position": "here"}, -32602),
+    ("codeassist/noSuchMethod", {}, -32601),
+    (types.CODE_ACTION_RESOLVE, {"title": "Generate code here (local)", "data": {"kind": "bogus"}}, -32602),
+]
+
+
+async def test_malformed_requests_get_errors_and_the_server_stays_up(client: LanguageClient, repo: Path) -> None:
+    await start(client, repo, client.client_name, {"server": {"url": "http://127.0.0.1:9"}})  # type: ignore[attr-defined]
+    for msg_id, (method, params, code) in enumerate(MALFORMED, start=9001):
+        with pytest.raises(JsonRpcException) as caught:
+            await raw_request(client, msg_id, method, params)
+        assert caught.value.code == code, (method, params)
+        assert caught.value.message
+    # still serving: a valid request far outside the document is clamped, not an error
+    uri = open_doc(client, repo / "shapes.py", "python")
+    answer = await client.text_document_inline_completion_async(inline_params(uri, 999, 999))
+    assert answer is not None and list(answer.items) == []
+    outline = await client.text_document_document_symbol_async(
+        types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    assert outline

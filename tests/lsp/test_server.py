@@ -1,0 +1,160 @@
+"""`codeassist lsp` end to end: a real client (neovim / VS Code capabilities) and a real llama-server."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pytest_lsp import LanguageClient
+
+from tests.lsp.support import inline_params, open_doc, start, statuses, wait_for
+from tests.support.llama import LlamaServerInfo
+
+
+def options(llama: LlamaServerInfo, **completion: object) -> dict[str, object]:
+    return {"server": {"url": llama.url}, "completion": {"debounce_ms": 40, **completion}}
+
+
+async def test_initialize_advertises_features_and_returns_without_a_model_server(
+        client: LanguageClient, repo: Path) -> None:
+    # nothing listens on this URL: initialize must not wait for it
+    result = await start(client, repo, client.client_name, {"server": {"url": "http://127.0.0.1:9"}})  # type: ignore[attr-defined]
+    caps = result.capabilities
+    assert result.server_info is not None and result.server_info.name == "codeassist"
+    assert caps.inline_completion_provider is not None
+    assert caps.document_symbol_provider and caps.workspace_symbol_provider
+    assert isinstance(caps.code_action_provider, types.CodeActionOptions)
+    assert caps.code_action_provider.resolve_provider is True
+    assert caps.text_document_sync.change == types.TextDocumentSyncKind.Incremental  # type: ignore[union-attr]
+    expected = "utf-8" if client.client_name == "neovim" else "utf-16"  # type: ignore[attr-defined]
+    assert caps.position_encoding == expected
+    await wait_for(lambda: statuses(client))
+    assert statuses(client)[0]["state"] == "idle"
+
+
+async def test_inline_completion_in_several_languages_and_positions(
+        client: LanguageClient, repo: Path, llama_server: LlamaServerInfo) -> None:
+    await start(client, repo, client.client_name, options(llama_server))  # type: ignore[attr-defined]
+    positions = [
+        ("shapes.py", "python", 10, 8),  # start of `return` in area()
+        ("shapes.py", "python", 16, 11),  # mid-line in total_area()
+        ("greet.js", "javascript", 1, 9),
+        ("fib.go", "go", 8, 8),
+    ]
+    answered = []
+    for name, language, line, character in positions:
+        uri = open_doc(client, repo / name, language)
+        answer = await client.text_document_inline_completion_async(inline_params(uri, line, character))
+        assert isinstance(answer, types.InlineCompletionList), answer
+        for item in answer.items:
+            assert isinstance(item.insert_text, str) and item.insert_text
+            here = types.Position(line=line, character=character)
+            assert item.range == types.Range(start=here, end=here)
+        answered.append(bool(answer.items))
+    assert any(answered), "the model gave no suggestion at any position"
+    ready = [s for s in statuses(client) if s["state"] == "ready"]
+    assert ready and ready[-1]["model"] and ready[-1]["tiny"] is True
+    assert any(isinstance(s["lastLatencyMs"], float) for s in statuses(client))
+    assert any("tiny demo model" in m.message for m in client.messages)
+
+
+async def test_a_newer_request_supersedes_and_cancel_request_cancels(
+        client: LanguageClient, repo: Path, llama_server: LlamaServerInfo) -> None:
+    await start(client, repo, client.client_name, options(llama_server))  # type: ignore[attr-defined]
+    uri = open_doc(client, repo / "shapes.py", "python")
+    first = client.protocol.send_request_async(types.TEXT_DOCUMENT_INLINE_COMPLETION,
+                                               inline_params(uri, 10, 8))
+    await asyncio.sleep(0.05)
+    second = client.text_document_inline_completion_async(inline_params(uri, 16, 11))
+    superseded, newest = await asyncio.gather(first, second)
+    assert list(superseded.items) == []
+    assert isinstance(newest, types.InlineCompletionList)
+
+    cancelled = client.protocol.send_request_async(
+        types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, 7, 8), msg_id="to-cancel")
+    await asyncio.sleep(0.05)
+    client.cancel_request(types.CancelParams(id="to-cancel"))
+    try:
+        await cancelled
+        raise AssertionError("the cancelled request was answered")
+    except JsonRpcException as exc:
+        assert exc.code == types.LSPErrorCodes.RequestCancelled.value
+    # the HTTP request was closed: llama-server's slots go idle
+    async with httpx.AsyncClient() as http:
+        async def idle() -> bool:
+            slots = (await http.get(f"{llama_server.url}/slots")).json()
+            return not any(slot["is_processing"] for slot in slots)
+        await wait_for(idle, timeout=10)
+    # and the server keeps serving
+    again = await client.text_document_inline_completion_async(inline_params(uri, 4, 8))
+    assert isinstance(again, types.InlineCompletionList)
+
+
+async def test_answers_for_a_stale_version_are_dropped(
+        client: LanguageClient, repo: Path, llama_server: LlamaServerInfo) -> None:
+    await start(client, repo, client.client_name, options(llama_server))  # type: ignore[attr-defined]
+    uri = open_doc(client, repo / "shapes.py", "python")
+    # warm up: attach to the model server, so that the next request reaches it at once
+    await client.text_document_inline_completion_async(inline_params(uri, 10, 8))
+    pending = client.text_document_inline_completion_async(inline_params(uri, 16, 4))
+    await asyncio.sleep(0.02)
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[types.TextDocumentContentChangePartial(
+            range=types.Range(start=types.Position(line=16, character=4),
+                              end=types.Position(line=16, character=4)), text="x")]))
+    answer = await pending
+    assert list(answer.items) == []
+
+
+async def test_generate_code_action_returns_an_edit(
+        client: LanguageClient, repo: Path, llama_server: LlamaServerInfo) -> None:
+    await start(client, repo, client.client_name, options(llama_server))  # type: ignore[attr-defined]
+    uri = open_doc(client, repo / "shapes.py", "python")
+    comment = types.Position(line=15, character=10)
+    params = types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), range=types.Range(start=comment, end=comment),
+        context=types.CodeActionContext(diagnostics=[]))
+    actions = await client.text_document_code_action_async(params)
+    assert actions is not None and len(actions) == 1
+    action = actions[0]
+    assert isinstance(action, types.CodeAction) and action.title == "Generate code here (local)"
+    if action.edit is None:  # resolved lazily by clients that support it
+        action = await client.code_action_resolve_async(action)
+    assert action.edit is not None and action.edit.changes is not None
+    (edit,) = action.edit.changes[uri]
+    assert edit.range.start == types.Position(line=16, character=0)
+    assert edit.new_text.strip() and edit.new_text.startswith("    ")
+
+    code_line = types.Position(line=10, character=4)
+    params.range = types.Range(start=code_line, end=code_line)
+    assert await client.text_document_code_action_async(params) == []
+
+
+async def test_symbols_come_from_the_index(client: LanguageClient, repo: Path) -> None:
+    await start(client, repo, client.client_name, {"server": {"url": "http://127.0.0.1:9"}})  # type: ignore[attr-defined]
+    uri = open_doc(client, repo / "shapes.py", "python")
+    outline = await client.text_document_document_symbol_async(
+        types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    assert outline is not None
+    by_name = {s.name: s for s in outline if isinstance(s, types.DocumentSymbol)}
+    assert {"Circle", "total_area"} <= set(by_name)
+    assert by_name["Circle"].kind == types.SymbolKind.Class
+    assert {"__init__", "area"} <= {c.name for c in by_name["Circle"].children or []}
+
+    found: list[types.WorkspaceSymbol | types.SymbolInformation] = []
+
+    async def search() -> bool:
+        answer = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="unused_helper"))
+        found[:] = list(answer or [])
+        return bool(found)
+
+    await wait_for(search, timeout=30, interval=0.3)  # the background scan indexes unopened files
+    symbol = found[0]
+    assert symbol.name == "unused_helper_for_search"
+    assert isinstance(symbol.location, types.Location)
+    assert symbol.location.uri == (repo / "pkg" / "utils.py").as_uri()
+    assert symbol.location.range.start == types.Position(line=4, character=4)  # the name
