@@ -32,29 +32,34 @@ __all__ = ["PrivacyGuard", "Redaction", "Redactions", "StreamRestorer"]
 _PLACEHOLDER = re.compile(r"__REDACTED_[A-Z_]+?_\d+__")
 _PLACEHOLDER_START = "__REDACTED_"
 
-# (kind, pattern); the secret is the group named "s" when present, else the whole match.
-_TOKEN_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("PRIVATE_KEY", re.compile(
+# (kind, literals of which one must occur, pattern); the secret is the group named "s" when
+# present, else the whole match. The literal check skips the regex on text that cannot match.
+_TOKEN_PATTERNS: list[tuple[str, tuple[str, ...], re.Pattern[str]]] = [
+    ("PRIVATE_KEY", ("PRIVATE KEY",), re.compile(
         r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----",
         re.DOTALL)),
-    ("AWS_KEY", re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b")),
-    ("GITHUB_TOKEN", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b")),
-    ("ANTHROPIC_KEY", re.compile(r"\bsk-ant-[A-Za-z0-9_\-]{20,}")),
-    ("OPENAI_KEY", re.compile(r"\bsk-(?:proj-|svcacct-)?[A-Za-z0-9_\-]{20,}")),
-    ("SLACK_TOKEN", re.compile(r"\bxox[abposre]-[A-Za-z0-9\-]{10,}")),
-    ("SLACK_WEBHOOK", re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_\-]{20,}")),
-    ("STRIPE_KEY", re.compile(r"\b[rsp]k_(?:live|test)_[A-Za-z0-9]{16,}")),
-    ("GOOGLE_API_KEY", re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b")),
-    ("JWT", re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}")),
-    ("URL_PASSWORD", re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:@/]+:(?P<s>[^\s@/]+)@")),
+    ("AWS_KEY", ("AKIA", "ASIA", "ABIA", "ACCA"), re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b")),
+    ("GITHUB_TOKEN", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+     re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b")),
+    ("ANTHROPIC_KEY", ("sk-ant-",), re.compile(r"\bsk-ant-[A-Za-z0-9_\-]{20,}")),
+    ("OPENAI_KEY", ("sk-",), re.compile(r"\bsk-(?:proj-|svcacct-)?[A-Za-z0-9_\-]{20,}")),
+    ("SLACK_TOKEN", ("xox",), re.compile(r"\bxox[abposre]-[A-Za-z0-9\-]{10,}")),
+    ("SLACK_WEBHOOK", ("hooks.slack.com",),
+     re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_\-]{20,}")),
+    ("STRIPE_KEY", ("_live_", "_test_"), re.compile(r"\b[rsp]k_(?:live|test)_[A-Za-z0-9]{16,}")),
+    ("GOOGLE_API_KEY", ("AIza",), re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b")),
+    ("JWT", ("eyJ",), re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}")),
+    ("URL_PASSWORD", ("://",), re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:@/]+:(?P<s>[^\s@/]+)@")),
 ]
+# Lines holding one of these (lower-cased) are checked for secret assignments.
+_ASSIGN_WORDS = ("pass", "pwd", "secret", "token", "key", "credential", "auth")
 
 _NAME = r"[A-Za-z0-9_.\-]*"
 _SECRET_WORDS = (r"(?:password|passwd|passphrase|pwd|secret|token|api[_\-]?key|apikey|access[_\-]?key"
                  r"|private[_\-]?key|credentials?|auth)")
 # name = "value" / name: 'value' / "name": "value"  (quoted literal)
 _QUOTED_ASSIGN = re.compile(
-    rf"""(?ix)(?P<name>{_NAME}{_SECRET_WORDS}{_NAME})["']?\s*(?::=|=|:)\s*
+    rf"""(?ix)(?<![A-Za-z0-9_.\-])(?P<name>{_NAME}{_SECRET_WORDS}{_NAME})["']?\s*(?::=|=|:)\s*
         (?P<q>["'`])(?P<s>[^"'`\s]{{4,}})(?P=q)"""
 )
 # NAME=value in .env / shell style (unquoted, at line start, no spaces around `=`)
@@ -110,6 +115,43 @@ def _looks_secret(name: str, value: str) -> bool:
     return len(value) >= 12 and has_digit and has_alpha and _entropy(value) >= 3.0
 
 
+def _token_spans(text: str) -> list[tuple[int, int, str]]:
+    spans: list[tuple[int, int, str]] = []
+    for kind, literals, pattern in _TOKEN_PATTERNS:
+        if not any(lit in text for lit in literals):
+            continue
+        group = "s" if "s" in pattern.groupindex else 0
+        spans.extend((m.start(group), m.end(group), kind) for m in pattern.finditer(text))
+    return spans
+
+
+def _candidate_lines(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the lines mentioning a secret-like word."""
+    low = text.lower()
+    starts: set[int] = set()
+    for word in _ASSIGN_WORDS:
+        at = low.find(word)
+        while at != -1:
+            starts.add(low.rfind("\n", 0, at) + 1)
+            at = low.find(word, at + len(word))
+    lines = []
+    for start in sorted(starts):
+        end = low.find("\n", start)
+        lines.append((start, len(text) if end == -1 else end))
+    return lines
+
+
+def _assignment_spans(text: str) -> list[tuple[int, int, str]]:
+    spans: list[tuple[int, int, str]] = []
+    for start, end in _candidate_lines(text):
+        for pattern in (_QUOTED_ASSIGN, _BARE_ASSIGN):
+            for m in pattern.finditer(text, start, end):
+                if _looks_secret(m.group("name"), m.group("s")):
+                    kind = "PASSWORD" if _PASSWORD_NAME.search(m.group("name")) else "SECRET"
+                    spans.append((m.start("s"), m.end("s"), kind))
+    return spans
+
+
 class PrivacyGuard:
     """Decides what may leave the machine; redacts and restores secrets (thread-safe)."""
 
@@ -146,16 +188,7 @@ class PrivacyGuard:
         found = Redactions()
         if not self.settings.redact or not text:
             return text, found
-        spans: list[tuple[int, int, str]] = []
-        for kind, pattern in _TOKEN_PATTERNS:
-            for m in pattern.finditer(text):
-                group = "s" if "s" in pattern.groupindex else 0
-                spans.append((m.start(group), m.end(group), kind))
-        for pattern in (_QUOTED_ASSIGN, _BARE_ASSIGN):
-            for m in pattern.finditer(text):
-                if _looks_secret(m.group("name"), m.group("s")):
-                    kind = "PASSWORD" if _PASSWORD_NAME.search(m.group("name")) else "SECRET"
-                    spans.append((m.start("s"), m.end("s"), kind))
+        spans = _token_spans(text) + _assignment_spans(text)
         out: list[str] = []
         pos = 0
         for start, end, kind in sorted(spans, key=lambda s: (s[0], -s[1])):
