@@ -190,3 +190,11 @@ def test_offline_without_a_key_still_says_offline(anthropic_stub: AnthropicStub,
     settings = load_settings(tmp_path, overrides={"privacy.cloud": False}, env={})
     with pytest.raises(PrivacyError):
         ClaudeClient(settings, ledger).turn(Prompt.single("hi"))  # type: ignore[arg-type]
+
+
+def test_the_server_side_check_catches_a_leak(anthropic_stub: AnthropicStub, make_client: MakeClient) -> None:
+    # With redaction off the secret does arrive, and the server-side check says so.
+    anthropic_stub.script(reply.text("ok"))
+    make_client(privacy__redact=False, max_cost=float("inf")).turn(Prompt.single('password = "hunter2!"'))
+    with pytest.raises(AssertionError, match="hunter2!"):
+        anthropic_stub.assert_not_received("hunter2!")

@@ -233,9 +233,8 @@ class AnthropicStub:
     def assert_not_received(self, *needles: str) -> None:
         """Fail if any of ``needles`` arrived anywhere in any request (JSON escapes undone)."""
         seen = self.received_text()
-        decoded = "\n".join(json.dumps(b) for b in self.bodies("/v1/messages") + self.bodies(
-            "/v1/messages/count_tokens"))
-        plain = "\n".join(_all_strings(json.loads(d)) for d in decoded.splitlines() if d)
+        with self._lock:
+            plain = "\n".join(_all_strings(r.body) for r in self.requests if r.body is not None)
         leaked = [n for n in needles if n in seen or n in plain]
         assert not leaked, f"secret(s) reached the API: {leaked!r}"
 
