@@ -259,8 +259,11 @@ class Store:
         )
 
     def definitions(self, name: str) -> list[tuple[Any, ...]]:
+        # `COLLATE NOCASE` lets SQLite use the defs_name index (declared NOCASE); the second,
+        # exact comparison keeps the match case-sensitive. Without it every lookup scans all defs.
         return self._read(f"SELECT {_DEF_COLUMNS} FROM defs d JOIN files f ON f.id = d.file_id "
-                          "WHERE d.name = ? ORDER BY f.path, d.line", (name,))
+                          "WHERE d.name = ? COLLATE NOCASE AND d.name = ? ORDER BY f.path, d.line",
+                          (name, name))
 
     def references(self, name: str) -> list[tuple[Any, ...]]:
         return self._read("SELECT r.name, f.path, r.line, r.col FROM refs r JOIN files f ON f.id = r.file_id "
