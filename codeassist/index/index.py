@@ -47,6 +47,7 @@ class RepoIndex:
         self._lock = threading.RLock()
         self._graph: Graph | None = None
         self._graph_dirty = False
+        self._closed = False
 
     @classmethod
     def open(cls, root: str | Path, settings: IndexSettings | None = None) -> RepoIndex:
@@ -65,7 +66,11 @@ class RepoIndex:
         self.close()
 
     def close(self) -> None:
+        """Persist a graph patched by ``update_file`` and close the database (idempotent)."""
         with self._lock:
+            if self._closed:
+                return
+            self._closed = True
             if self._graph is not None and self._graph_dirty:
                 self._store.save_graph(self._graph.generation, self._graph.to_bytes())
                 self._graph_dirty = False

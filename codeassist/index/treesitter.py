@@ -117,6 +117,13 @@ class _Columns:
         return len(self._lines[row][:byte_col].decode("utf-8", "replace"))
 
 
+def _outer(node: ts.Node) -> ts.Node:
+    """C/C++ tag the declarator; the definition is its parent (with the return type and body)."""
+    while node.type.endswith("declarator") and node.parent is not None:
+        node = node.parent
+    return node
+
+
 def _signature(node: ts.Node, data: bytes) -> str:
     body = node.child_by_field_name("body")
     start = node.start_byte
@@ -155,7 +162,7 @@ def parse(language: str, data: bytes, text: str) -> Parsed:
             if capture[0] == "d" and capture.startswith("definition."):
                 if name_node.start_byte not in seen_defs:
                     seen_defs.add(name_node.start_byte)
-                    raw_defs.append((nodes[0], name_node, capture[11:]))
+                    raw_defs.append((_outer(nodes[0]), name_node, capture[11:]))
                 break
             if capture[0] == "r" and capture.startswith("reference."):
                 row, col = name_node.start_point
