@@ -78,11 +78,13 @@ class ContextLimits:
     chunk_lines: int = 24
     max_open_chunks: int = 3
     min_similarity: float = 0.08
-    definitions_ttl: float = 10.0
+    definitions_ttl: float = 30.0
 
 
 def identifiers(text: str) -> list[str]:
-    return [m for m in _IDENT.findall(text) if len(m) > 2 and m not in _KEYWORDS]
+    """Names worth looking up: no keywords, no very short names, no dunder methods."""
+    return [m for m in _IDENT.findall(text)
+            if len(m) > 2 and m not in _KEYWORDS and not (m.startswith("__") and m.endswith("__"))]
 
 
 def imported_names(text: str, language: str) -> list[str]:
