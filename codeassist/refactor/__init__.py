@@ -3,12 +3,14 @@
 See ``docs/refactor.md``. Public API::
 
     report = RefactorRunner(repo, settings, client, index).run(instruction, options, observer)
-    undo(repo, branch)
+    codeassist.refactor.undo.undo(repo, branch)    # --undo BRANCH
 
 ``observer`` implements :class:`RefactorObserver` (plan shown/confirmed, progress, diff review).
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from codeassist.refactor.models import (
     AcceptAll,
@@ -23,8 +25,20 @@ from codeassist.refactor.models import (
     RefactorReport,
     Usage,
 )
-from codeassist.refactor.runner import RefactorRunner
-from codeassist.refactor.undo import UndoResult, undo
+
+if TYPE_CHECKING:
+    from codeassist.refactor.runner import RefactorRunner
+
+_LAZY = {"RefactorRunner": "runner"}
+
+
+def __getattr__(name: str) -> Any:
+    """The runner (and with it the Claude SDK) is imported only when used."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"codeassist.refactor.{_LAZY[name]}"), name)
+    raise AttributeError(name)
 
 __all__ = [
     "AcceptAll",
@@ -38,7 +52,5 @@ __all__ = [
     "RefactorOptions",
     "RefactorReport",
     "RefactorRunner",
-    "UndoResult",
     "Usage",
-    "undo",
 ]

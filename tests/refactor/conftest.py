@@ -86,7 +86,8 @@ class Checkout:
         files = {
             p.relative_to(repo).as_posix(): p.read_bytes()
             for p in sorted(repo.rglob("*"))
-            if p.is_file() and not p.is_symlink() and p.relative_to(repo).parts[0] not in (".git", ".codeassist")
+            if p.is_file() and not p.is_symlink()
+            and p.relative_to(repo).parts[0] not in (".git", ".codeassist")
         }
         return cls(
             files=files,
@@ -185,6 +186,11 @@ def plan_reply(summary: str = "Rename Store.fetch to Store.load everywhere.",
         "files_to_change": list(files),
         "rationale": "A pure rename; behaviour is unchanged.",
     }, text="Here is the plan.")
+
+
+def swap(path: str, old: str = "store.fetch(", new: str = "store.load(") -> tuple[str, str, dict[str, str]]:
+    """One ``str_replace`` call for :meth:`reply.edits`."""
+    return ("str_replace", path, {"old_str": old, "new_str": new})
 
 
 def tool_results(body: dict[str, Any]) -> list[dict[str, Any]]:

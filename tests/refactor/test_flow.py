@@ -13,6 +13,7 @@ from tests.refactor.conftest import (
     plan_reply,
     result_text,
     run_refactor,
+    swap,
     tool_results,
 )
 from tests.support.anthropic_stub import AnthropicStub, reply
@@ -75,7 +76,8 @@ def test_three_file_rename_lands_on_a_new_branch(repo: Path, index: RepoIndex,
 def test_whitespace_drifted_old_text_is_applied_once_and_reported(repo: Path, index: RepoIndex,
                                                                   anthropic_stub: AnthropicStub) -> None:
     before = Checkout.take(repo)
-    drifted_old = "def fetch(self, key):   \n    return self._data.get(key)\n"  # 4 spaces short, trailing blanks
+    # 4 spaces short, trailing blanks
+    drifted_old = "def fetch(self, key):   \n    return self._data.get(key)\n"
     drifted_new = "def fetch(self, key, default=None):\n    return self._data.get(key, default)\n"
     anthropic_stub.script(
         plan_reply("Give Store.fetch a default.", ("shop/store.py",)),
@@ -103,7 +105,8 @@ def test_non_unique_match_is_refused_with_the_places(repo: Path, index: RepoInde
     anthropic_stub.script(
         plan_reply("Make total() skip unknown items.", ("shop/service.py",)),
         # "store: Store, " occurs in both functions: refused, the model then gives more context
-        reply.edit("str_replace", "shop/service.py", old_str="(store: Store, ", new_str="(store: Store | None, "),
+        reply.edit("str_replace", "shop/service.py", old_str="(store: Store, ",
+                   new_str="(store: Store | None, "),
         reply.edit("str_replace", "shop/service.py", old_str="def total(store: Store, ",
                    new_str="def total(store: Store | None, "),
         reply.text("Done."),
@@ -170,8 +173,8 @@ def test_broken_syntax_is_sent_back_and_repaired(repo: Path, index: RepoIndex,
         reply.edits(
             ("str_replace", "shop/store.py", {"old_str": "    def fetch(self, key):",
                                               "new_str": "    def load(self, key)"}),  # colon lost
-            ("str_replace", "shop/service.py", {"old_str": "store.fetch(item)", "new_str": "store.load(item)"}),
-            ("str_replace", "tests/test_store.py", {"old_str": "store.fetch(", "new_str": "store.load("}),
+            swap("shop/service.py"),
+            swap("tests/test_store.py"),
         ),
         reply.text("Done."),
         reply.edit("str_replace", "shop/store.py", old_str="    def load(self, key)\n",
