@@ -1,0 +1,69 @@
+"""The ``/infill`` path for real: a second llama-server with Qwen2.5-Coder 0.5B (FIM tokens).
+
+Kept to a few short requests with small windows: prompt processing on CPU is slow.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from codeassist.completion import CompletionEngine, CompletionRequest
+from codeassist.runtime import LocalRuntime, gguf
+from tests.completion import fim_model
+from tests.completion.conftest import settings_for, small
+
+GEOMETRY = '''def rectangle_area(width, height):
+    """Area of a width x height rectangle."""
+    return width * height
+'''
+MAIN = "\n".join([
+    "from geometry import rectangle_area",
+    "",
+    "",
+    "def add(a, b):",
+    "    return ",
+    "",
+    "",
+    "def floor_area(rooms):",
+    "    return sum(rectangle_area(w, h) for w, h in rooms)",
+    "",
+    "",
+    "print(add(1, 2))",
+    "",
+])
+
+
+def test_the_assembled_model_is_the_expected_fim_model() -> None:
+    info = gguf.read_info(fim_model.assemble())
+    assert info.architecture == "qwen2"
+    assert "Qwen2.5 Coder 0.5B" in info.name
+    assert info.has_fim
+    assert info.size_bytes == fim_model.SIZE
+
+
+async def test_infill_with_context_and_prompt_cache(qwen_server: str, tmp_path: Path) -> None:
+    runtime = LocalRuntime(settings_for(qwen_server, tmp_path))
+    try:
+        engine = CompletionEngine(runtime, None, small(n_predict=12, prefix_tokens=128, suffix_tokens=48,
+                                                       context_tokens=96))
+        request = CompletionRequest(MAIN, 4, 11, "main.py", "python", {"geometry.py": GEOMETRY})
+        prepared = await engine.prepare(request)
+        assert engine.mode == "infill"
+        assert prepared.infill is not None
+        assert prepared.infill.prompt == "    return "
+        assert [e["filename"] for e in prepared.infill.extra] == ["geometry.py"]
+        first = await engine.complete(request)
+        assert first.timings.mode == "infill"
+        assert first.items and "a" in first.items[0] and "b" in first.items[0], first.items
+        assert "\n" not in first.items[0]  # the rest of `return` only: stops at the end of the block
+        # type one more character (not what was suggested): the server reuses the cached prompt
+        typed = MAIN.replace("    return \n", "    return (\n", 1)
+        second = await engine.complete(CompletionRequest(typed, 4, 12, "main.py", "python",
+                                                         {"geometry.py": GEOMETRY}))
+        print(f"\n/infill prompt cache: first {first.timings.prompt_tokens} tokens "
+              f"({first.timings.cached_tokens} cached), second {second.timings.prompt_tokens} "
+              f"({second.timings.cached_tokens} cached)")
+        assert not second.cached
+        assert second.timings.cached_tokens > 0.8 * second.timings.prompt_tokens
+    finally:
+        await runtime.aclose()
