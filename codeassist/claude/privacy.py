@@ -110,9 +110,12 @@ def _looks_secret(name: str, value: str) -> bool:
         return False
     if _PASSWORD_NAME.search(name):
         return True
-    has_digit = any(c.isdigit() for c in value)
-    has_alpha = any(c.isalpha() for c in value)
-    return len(value) >= 12 and has_digit and has_alpha and _entropy(value) >= 3.0
+    if len(value) < 16:
+        return False
+    mixed = (any(c.isdigit() for c in value) and any(c.isupper() for c in value)
+             and any(c.islower() for c in value))
+    hex_digest = len(value) >= 32 and all(c in "0123456789abcdefABCDEF" for c in value)
+    return mixed or hex_digest or (len(value) >= 24 and _entropy(value) >= 4.0)
 
 
 def _token_spans(text: str) -> list[tuple[int, int, str]]:

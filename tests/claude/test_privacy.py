@@ -62,6 +62,9 @@ HARMLESS = [
     "url = f'https://{host}:{port}/api'",
     "git clone https://github.com/example/project.git",
     'password = ""',
+    'TOKEN_ENDPOINT = "/v1/oauth/token"',
+    'OAUTH_BETA_HEADER = "oauth-2025-04-20"',
+    'cache_key = "user_profile_settings_v2"',
 ]
 
 
