@@ -241,9 +241,11 @@ class ClaudeClient:
             future.add_done_callback(lambda f: f.cancelled() or f.exception())
 
     def close(self) -> None:
+        """Close the HTTP connections and the ledger's database connection (both reopen on use)."""
         if self._sdk is not None:
             self._sdk.close()
             self._sdk = None
+        self.ledger.close()
 
     # -- the gate ---------------------------------------------------------------------------
 

@@ -1,14 +1,15 @@
 """The cost ledger: tokens and dollars of every Claude call, in SQLite in the XDG data directory.
 
 One row per call (``calls``); :meth:`Ledger.summary` groups them by day and command for
-``codeassist cost``. Each operation opens its own short connection, so the ledger is safe to use
-from several threads and processes at once (WAL journal).
+``codeassist cost``. One connection per :class:`Ledger`, guarded by a lock, so threads can share
+it; several processes can write at once (WAL journal).
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -76,37 +77,50 @@ class SummaryRow:
 
 
 class Ledger:
-    """Append-only record of Claude calls."""
+    """Append-only record of Claude calls (one connection per instance, shared by threads)."""
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or default_ledger_path()
-        self._ready = False
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def _open(self) -> sqlite3.Connection:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=10)
+            conn = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             raise LedgerError(
                 f"Cannot open the cost ledger {self.path}: {exc}.",
                 hint="Check that the directory is writable (XDG_DATA_HOME).",
             ) from exc
         try:
+            conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")  # WAL: no fsync per call
-            if not self._ready:
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.executescript(_SCHEMA)
-                self._ready = True
-            with conn:
-                yield conn
-        except sqlite3.DatabaseError as exc:
-            raise LedgerError(
-                f"The cost ledger {self.path} is unreadable: {exc}.",
-                hint="Move the file away; a new, empty ledger is created on the next call.",
-            ) from exc
-        finally:
+            conn.executescript(_SCHEMA)
+        except sqlite3.DatabaseError:
             conn.close()
+            raise
+        return conn
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                if self._conn is None:
+                    self._conn = self._open()
+                with self._conn:
+                    yield self._conn
+            except sqlite3.DatabaseError as exc:
+                raise LedgerError(
+                    f"The cost ledger {self.path} is unreadable: {exc}.",
+                    hint="Move the file away; a new, empty ledger is created on the next call.",
+                ) from exc
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
     def record(self, rec: CallRecord) -> None:
         ts = (rec.ts or datetime.now(UTC)).astimezone(UTC)
