@@ -110,8 +110,8 @@ async def run(settings_overrides: dict[str, object], answers: int, keys: int, re
         session.settings = load_settings(repo, overrides={**settings_overrides, "chat.history": False,
                                                            "chat.max_tokens": 2000})
         prompt.value = QUESTION
-        await pilot.press("enter")
         seen = len(app.metrics.first_tokens)
+        await pilot.press("enter")
         await wait(lambda: len(app.metrics.first_tokens) > seen)
         streaming_echo: list[float] = []
         prompt.focus()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from codeassist.claude.datatypes import Prompt, Reply
 from codeassist.claude.privacy import PrivacyGuard
@@ -51,8 +51,7 @@ async def stream_answer(client: ClaudeClient, guard: PrivacyGuard,
     """Text of Claude's answer as it streams; fills ``request.usage`` at the end."""
     guard.check_cloud()
     prompt = Prompt(messages=request.messages, system=request.system, context=request.context)
-    stream = cast(AsyncGenerator[str | Reply, None],
-                  client.astream(prompt, max_tokens=request.max_tokens, command=COMMAND))
+    stream = client.astream(prompt, max_tokens=request.max_tokens, command=COMMAND)
     async with aclosing(stream) as items:
         async for item in items:
             if isinstance(item, Reply):

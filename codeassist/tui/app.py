@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Input, Markdown, Static
+from textual.widgets.markdown import MarkdownStream
 from textual.worker import Worker, WorkerState
 
 from codeassist.chat.commands import parse_command
@@ -182,10 +184,10 @@ class ChatApp(App[None]):
             if sample is not None and sample.screen_at is None:
                 sample.screen_at = at
 
-        await pane.mount(UserMessage(text, markup=False))
         block = AssistantMessage(painted)
-        await pane.mount(block)
+        mounting = pane.mount(UserMessage(text, markup=False), block)  # awaited before the first write
         stream = Markdown.get_stream(block.markdown)
+        writer = _Coalescer(stream)
         self.status.activity = "answering… (Esc stops)"
         try:
             async with aclosing(self.session.answer(text, force=force)) as events:
@@ -194,21 +196,28 @@ class ChatApp(App[None]):
                         if sample is None:
                             sample = LatencySample(event.at)
                             self.metrics.first_tokens.append(sample)
-                        await stream.write(event.text)
+                            await mounting
+                        await writer.add(event.text)
                     elif isinstance(event, Routed):
                         block.route.update(event.line)
                         self.status.route = f"{self.session.mode} → {event.decision.route}"
                         self.status.model = event.model
                     elif isinstance(event, Notice):
+                        await mounting
                         await block.add_line(event.text, "notice")
                     elif isinstance(event, Done):
+                        await mounting
+                        await writer.flush()
                         await block.add_line(_stats_line(event), "stats")
         except asyncio.CancelledError:
+            await mounting
             await block.add_line("Stopped.", "notice")
             raise
         except CodeassistError as exc:
+            await mounting
             await block.add_line(str(exc), "error")
         finally:
+            await writer.flush()
             await stream.stop()
             self.status.activity = ""
             self._update_totals()
@@ -288,6 +297,30 @@ class ChatApp(App[None]):
 
     async def action_copy_code(self) -> None:
         await commands.run(self, commands.Command("copy"))
+
+
+class _Coalescer:
+    """Streamed pieces to the Markdown stream: the first at once, then at most one write per interval,
+    so a fast model does not make the widget re-render for every token (the input stays responsive)."""
+
+    INTERVAL_S = 0.05
+
+    def __init__(self, stream: MarkdownStream) -> None:
+        self.stream = stream
+        self.pending: list[str] = []
+        self.last: float | None = None
+
+    async def add(self, text: str) -> None:
+        self.pending.append(text)
+        if self.last is None or time.perf_counter() - self.last >= self.INTERVAL_S:
+            await self.flush()
+
+    async def flush(self) -> None:
+        if self.pending:
+            text = "".join(self.pending)
+            self.pending.clear()
+            self.last = time.perf_counter()
+            await self.stream.write(text)
 
 
 def _stats_line(done: Done) -> str:

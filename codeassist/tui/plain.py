@@ -127,47 +127,71 @@ class PlainChat:
         return reply.strip().lower() in {"y", "yes"}
 
     async def command(self, command: Command) -> None:
-        s, arg = self.session, command.arg
-        name = command.name
-        if name == "help":
-            self.say("\n".join(f"  {spec.usage:<24} {spec.help}" for spec in COMMANDS))
-        elif name in {"local", "claude", "auto"}:
-            if arg:
-                await self.answer(arg, force="local" if name == "local" else "claude")
-            else:
-                s.mode = name
-                self.say(f"Route: {name} from now on.")
-        elif name == "add":
-            self.say(f"Added {s.context.add(arg)} to the context.")
-        elif name == "drop":
-            self.say(f"Dropped {', '.join(s.context.drop(arg)) or 'nothing'} from the context.")
-        elif name == "map":
-            self.say(s.context.repo_map(s.settings.index.map_tokens) or "The repository map is empty.")
-        elif name == "symbols":
-            for sym in s.context.symbols(arg):
-                self.say(f"  {sym.name}  {sym.kind}  {sym.path}:{sym.line + 1}")
-        elif name == "snippet":
-            code = await s.snippet(arg)
-            self.say(f"[{s.local_model} (local) — snippets are written by the local model]\n{code.rstrip()}")
-        elif name in {"apply", "copy"}:
-            await self._apply(arg) if name == "apply" else self._print_code()
-        elif name == "refactor":
-            await self._refactor(arg)
-        elif name == "think":
-            s.think = arg.lower() == "on"
-            self.say(f"Thinking for local answers: {'on' if s.think else 'off'}.")
-        elif name == "cost":
-            t = s.totals
-            self.say(f"This session: {t.prompt_tokens:,} prompt + {t.completion_tokens:,} answer tokens, "
-                     f"${t.cost_usd:.4f} on Claude.")
-        elif name == "model":
-            self.say(f"Local: {s.local_model}. Claude: {s.claude_model if s.claude_ready else 'not set up'}. "
-                     f"Route: {s.mode}.")
-        elif name == "clear":
-            s.clear()
-            self.say("New conversation.")
-        elif name == "quit":
-            self.running = False
+        await getattr(self, f"_cmd_{command.name}")(command.arg)
+
+    async def _cmd_help(self, arg: str) -> None:
+        self.say("\n".join(f"  {spec.usage:<24} {spec.help}" for spec in COMMANDS))
+
+    async def _route(self, name: str, arg: str) -> None:
+        if arg:
+            await self.answer(arg, force="local" if name == "local" else "claude")
+        else:
+            self.session.mode = name
+            self.say(f"Route: {name} from now on.")
+
+    async def _cmd_local(self, arg: str) -> None:
+        await self._route("local", arg)
+
+    async def _cmd_claude(self, arg: str) -> None:
+        await self._route("claude", arg)
+
+    async def _cmd_auto(self, arg: str) -> None:
+        await self._route("auto", "")
+
+    async def _cmd_add(self, arg: str) -> None:
+        self.say(f"Added {self.session.context.add(arg)} to the context.")
+
+    async def _cmd_drop(self, arg: str) -> None:
+        self.say(f"Dropped {', '.join(self.session.context.drop(arg)) or 'nothing'} from the context.")
+
+    async def _cmd_map(self, arg: str) -> None:
+        s = self.session
+        self.say(s.context.repo_map(s.settings.index.map_tokens) or "The repository map is empty.")
+
+    async def _cmd_symbols(self, arg: str) -> None:
+        found = self.session.context.symbols(arg)
+        self.say("\n".join(f"  {sym.name}  {sym.kind}  {sym.path}:{sym.line + 1}" for sym in found)
+                 or f"No symbol matches {arg!r}.")
+
+    async def _cmd_snippet(self, arg: str) -> None:
+        code = await self.session.snippet(arg)
+        self.say(f"[{self.session.local_model} (local) — snippets are written by the local model]\n"
+                 f"{code.rstrip()}")
+
+    async def _cmd_copy(self, arg: str) -> None:
+        self.say(self._code())
+
+    async def _cmd_think(self, arg: str) -> None:
+        self.session.think = arg.lower() == "on"
+        self.say(f"Thinking for local answers: {'on' if self.session.think else 'off'}.")
+
+    async def _cmd_cost(self, arg: str) -> None:
+        t = self.session.totals
+        self.say(f"This session: {t.prompt_tokens:,} prompt + {t.completion_tokens:,} answer tokens, "
+                 f"${t.cost_usd:.4f} on Claude.")
+
+    async def _cmd_model(self, arg: str) -> None:
+        s = self.session
+        claude = s.claude_model if s.claude_ready else "not set up"
+        self.say(f"Local: {s.local_model}. Claude: {claude if s.cloud_allowed else 'off (offline)'}. "
+                 f"Route: {s.mode}.")
+
+    async def _cmd_clear(self, arg: str) -> None:
+        self.session.clear()
+        self.say("New conversation.")
+
+    async def _cmd_quit(self, arg: str) -> None:
+        self.running = False
 
     def _code(self) -> str:
         code = self.session.last_snippet or self.session.last_code_block()
@@ -175,10 +199,7 @@ class PlainChat:
             raise UsageError("There is no snippet or code block yet.", hint="Ask for one first: /snippet ...")
         return code
 
-    def _print_code(self) -> None:
-        self.say(self._code())
-
-    async def _apply(self, arg: str) -> None:
+    async def _cmd_apply(self, arg: str) -> None:
         code = self._code()
         rel, full = self.session.context.resolve(arg)
         self.say(preview_write(full, code) or "(no change)")
@@ -188,7 +209,7 @@ class PlainChat:
         else:
             self.say(f"Not written: {rel} is unchanged.")
 
-    async def _refactor(self, instruction: str) -> None:
+    async def _cmd_refactor(self, instruction: str) -> None:
         observer = _PlainObserver(self, asyncio.get_running_loop())
         report = await asyncio.to_thread(self.session.refactor, instruction, observer)
         self.say(f"Refactor {report.status}" + (f": {report.reason}" if report.reason else "") +
