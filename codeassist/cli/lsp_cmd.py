@@ -18,13 +18,15 @@ log = logging.getLogger(__name__)
 @click.command()
 @click.option("--tcp", "port", type=click.IntRange(1, 65535), default=None,
               help="Listen on this TCP port instead of talking over stdin/stdout.")
+@click.option("--stdio", is_flag=True,
+              help="Talk over stdin/stdout (the default; accepted for editors that pass it).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address for --tcp.")
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the log to this file (debug level).")
 @click.option("--probe-interval", type=click.FloatRange(0.1, 600), default=2.0, hidden=True,
               help="Seconds between health probes while the model server is down.")
 @click.pass_context
-def lsp(ctx: click.Context, port: int | None, host: str, log_file: Path | None,
+def lsp(ctx: click.Context, port: int | None, stdio: bool, host: str, log_file: Path | None,
         probe_interval: float) -> None:
     """Run the language server: inline completions, symbols and code actions for editors.
 
@@ -44,7 +46,7 @@ def lsp(ctx: click.Context, port: int | None, host: str, log_file: Path | None,
     from codeassist_lsp import create_server  # pygls loads only for this command
 
     server = create_server(probe_interval=probe_interval)
-    if port is None:
+    if port is None or stdio:
         server.start_io()
     else:
         log.info("codeassist lsp listening on %s:%s", host, port)

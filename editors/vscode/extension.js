@@ -4,7 +4,7 @@
 'use strict';
 
 const vscode = require('vscode');
-const { LanguageClient, TransportKind } = require('vscode-languageclient/node');
+const { LanguageClient } = require('vscode-languageclient/node');
 const { statusText } = require('./status');
 
 let client;
@@ -29,7 +29,8 @@ function render() {
 
 async function start(context) {
   const command = vscode.workspace.getConfiguration('codeassist').get('server.command', ['codeassist', 'lsp']);
-  const serverOptions = { command: command[0], args: command.slice(1), transport: TransportKind.stdio };
+  // no `transport`: the client would append --stdio; `codeassist lsp` talks stdio by default
+  const serverOptions = { command: command[0], args: command.slice(1) };
   const clientOptions = {
     documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
     initializationOptions: settings(),

@@ -78,7 +78,8 @@ MALFORMED: list[tuple[str, Any, int]] = [
 ]
 
 
-async def test_malformed_requests_get_errors_and_the_server_stays_up(client: LanguageClient, repo: Path) -> None:
+async def test_malformed_requests_get_errors_and_the_server_stays_up(client: LanguageClient,
+                                                                    repo: Path) -> None:
     await start(client, repo, client.client_name, {"server": {"url": "http://127.0.0.1:9"}})  # type: ignore[attr-defined]
     for msg_id, (method, params, code) in enumerate(MALFORMED, start=9001):
         with pytest.raises(JsonRpcException) as caught:

@@ -1,0 +1,67 @@
+// Drives a real VS Code (code-server in Debian's Chromium, via playwright-core): opens a file,
+// types, waits for inline-suggestion ghost text, screenshots it, accepts it with Tab.
+// Usage: node vscode_driver.js URL FOLDER FILE SCREENSHOT; prints one JSON line with the outcome.
+'use strict';
+
+const { chromium } = require('playwright-core');
+
+const [url, folder, file, screenshot] = process.argv.slice(2);
+const norm = (s) => (s || '').replace(/\u00a0/g, ' ');
+
+async function ghostText(page) {
+  const parts = await page.locator('.ghost-text-decoration, .ghost-text').allTextContents();
+  return norm(parts.join(''));
+}
+
+async function main() {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const out = { ok: false };
+  try {
+    await page.goto(`${url}/?folder=${encodeURIComponent(folder)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 120000 });
+    const row = page.locator('.monaco-list-row', { hasText: file }).first();
+    await row.waitFor({ timeout: 60000 });
+    await row.click();
+    const editor = page.locator('.monaco-editor .view-lines').first();
+    await editor.waitFor({ timeout: 60000 });
+    await editor.click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.press('Enter');
+    const words = ['def perimeter(c', 'ircle', ': Circle) -> float:', 'Enter', '    return 2 * math', '.pi'];
+    let ghost = '';
+    for (const word of words) {
+      if (word === 'Enter') await page.keyboard.press('Enter');
+      else await page.keyboard.type(word, { delay: 40 });
+      try {
+        await page.locator('.ghost-text-decoration').first().waitFor({ timeout: 15000 });
+        ghost = await ghostText(page);
+        if (ghost.trim()) break;
+      } catch (e) {
+        // nothing suggested here: type on
+      }
+    }
+    out.ghost = ghost;
+    await page.screenshot({ path: screenshot });
+    if (!ghost.trim()) throw new Error('no ghost text appeared');
+    const before = norm(await editor.textContent());
+    await page.keyboard.press('Tab');
+    await page.waitForTimeout(1000);
+    const after = norm(await editor.textContent());
+    out.inserted = after.length > before.length && after.includes(ghost.split('\n')[0].trim());
+    out.ghostAfterTab = (await ghostText(page)).trim();
+    out.statusBar = norm(await page.locator('.statusbar').textContent());
+    out.ok = out.inserted;
+  } catch (err) {
+    out.error = String(err && err.stack || err);
+    await page.screenshot({ path: screenshot }).catch(() => {});
+  } finally {
+    await browser.close();
+  }
+  process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+main();
