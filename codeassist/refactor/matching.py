@@ -24,6 +24,7 @@ from codeassist.errors import EditError
 
 MatchKind = Literal["exact", "whitespace", "elision"]
 _TAB = 4
+_WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 _MARKER = re.compile(r"^[ \t]*(?:\.\.\.|(?:#|//|--|;|/\*|<!--)[ \t]*(?:\.\.\.|…).*)[ \t]*$")
 
 
@@ -233,6 +234,8 @@ def _elided(lines: list[str], old: str, new: str, path: str) -> Applied | None:
                 )
             continue
         found = _windows(lines, trimmed, cursor, len(lines))
+        exact = [(i, s) for i, s in found if s.add == ""]  # identical lines win over tolerant ones
+        found = exact if len(exact) == 1 else found
         if len(found) != 1:
             return None if not found else _ambiguous_piece(path, trimmed, found)
         start, shift = found[0]
@@ -258,7 +261,10 @@ def _no_match_message(lines: list[str], old: str, path: str) -> str:
     message = (f"No replacement was performed: `old_str` does not appear in {path} (not even when "
                "whitespace is ignored).")
     stripped = [ln.strip() for ln in lines]
-    close = difflib.get_close_matches(wanted, stripped, n=1, cutoff=0.6) if wanted else []
+    words = set(_WORDS.findall(wanted))
+    scored = sorted(((len(words & set(_WORDS.findall(ln))), ln) for ln in stripped), reverse=True)
+    candidates = [ln for score, ln in scored[:20] if score] or stripped[:2000]
+    close = difflib.get_close_matches(wanted, candidates, n=1, cutoff=0.6) if wanted else []
     if close:
         number = stripped.index(close[0]) + 1
         message += f" The closest line is {number}: `{close[0][:120]}`."

@@ -71,7 +71,7 @@ class RefactorRunner:
         conv.messages.clear()
         report.estimate = estimate
         observer.progress(Progress("plan", f"Asking {estimate.model} for a plan."))
-        plan = conv.ask_plan(planner.plan_request(instruction))
+        plan = conv.ask_plan(planner.plan_request(instruction), self._plan_tokens)
         report.plan, report.usage, report.model = plan, conv.usage, conv.model
         observer.plan_ready(plan, estimate)
         if options.dry_run:
@@ -90,6 +90,10 @@ class RefactorRunner:
                 self._commit(wt, touched, branch, plan, instruction, options, observer, report)
         return report
 
+    @property
+    def _plan_tokens(self) -> int:
+        return min(planner.PLAN_MAX_TOKENS, self.settings.claude.max_tokens)
+
     # -- phases -----------------------------------------------------------------------------
     def _context(self, instruction: str, options: RefactorOptions, base: str) -> Context:
         budget = Budget(map_tokens=self.settings.index.map_tokens)
@@ -100,7 +104,7 @@ class RefactorRunner:
         return [planner.plan_tool(), *tool_definitions(60_000, schema=options.local)]
 
     def _estimate(self, prompt: Prompt, options: RefactorOptions) -> CostEstimate:
-        one = self.client.estimate(prompt, max_tokens=planner.PLAN_MAX_TOKENS)
+        one = self.client.estimate(prompt, max_tokens=self._plan_tokens)
         price = pricing.price_for(one.model, local=options.local)
         edits = EDIT_TURNS_ESTIMATE * (
             one.input_tokens * price.cache_read + OUTPUT_PER_TURN_ESTIMATE * (price.output + price.input)

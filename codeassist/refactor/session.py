@@ -51,9 +51,9 @@ class Conversation:
         log.info("turn %d: stop=%s, %d tool calls", u.calls, reply.stop_reason, len(reply.tool_uses))
         return reply
 
-    def ask_plan(self, request: str) -> Plan:
+    def ask_plan(self, request: str, max_tokens: int = PLAN_MAX_TOKENS) -> Plan:
         self.messages.append({"role": "user", "content": request})
-        reply = self.send(max_tokens=PLAN_MAX_TOKENS)
+        reply = self.send(max_tokens=max_tokens)
         plan_uses = [u for u in reply.tool_uses if u.name == PLAN_TOOL]
         plan = parse_plan([u.input for u in plan_uses], reply.text)
         self._pending = [u.id for u in reply.tool_uses]
