@@ -31,7 +31,8 @@ async function main() {
     await editor.click();
     await page.keyboard.press('Control+End');
     await page.keyboard.press('Enter');
-    const words = ['def perimeter(c', 'ircle', ': Circle) -> float:', 'Enter', '    return 2 * math', '.pi'];
+    // VS Code indents after the colon by itself
+    const words = ['def perimeter(c', 'ircle', ': Circle) -> float:', 'Enter', 'return 2 * math', '.pi', ' * c'];
     let ghost = '';
     for (const word of words) {
       if (word === 'Enter') await page.keyboard.press('Enter');
