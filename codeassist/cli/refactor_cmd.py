@@ -156,8 +156,10 @@ def run_refactor(repo: Path, settings: Settings, instruction: str, options: Refa
                  observer: CliObserver) -> RefactorReport:
     from codeassist.claude.client import ClaudeClient
     from codeassist.claude.ledger import Ledger
+    from codeassist.refactor.gitops import GitRepo
     from codeassist.refactor.runner import RefactorRunner
 
+    GitRepo.open(repo)  # not a git repository: say so before indexing anything
     base_url = _local_url(settings) if options.local else None
     client = ClaudeClient(settings, Ledger(), local=options.local, base_url=base_url, command="refactor",
                           max_cost=options.max_cost)

@@ -91,6 +91,9 @@ class Worktree:
             self._run("commit the refactor", "commit", "--quiet", "--no-verify", "-m", message)
         return self._run("read the new commit", "rev-parse", "HEAD").strip()
 
+    def close(self) -> None:
+        self._repo.close()
+
     def checkout_branch(self, name: str) -> None:
         self._run("check out the branch in the kept worktree", "checkout", "--quiet", name)
 
@@ -212,11 +215,16 @@ class GitRepo:
         (self.worktrees_dir / f"{name}.pid").write_text(str(os.getpid()), encoding="ascii")
         try:
             self._git("worktree", "add", "--no-checkout", "--detach", str(path), commit)
-            wt = Worktree(git.Repo(path), path, self)
-            wt._run("check out the base commit", "reset", "--hard", "--quiet", commit)
         except GitCommandError as exc:
             self.remove_worktree(path)
             raise _fail("create a worktree", exc) from exc
+        wt = Worktree(git.Repo(path), path, self)
+        try:
+            wt._run("check out the base commit", "reset", "--hard", "--quiet", commit)
+        except GitError:
+            wt.close()
+            self.remove_worktree(path)
+            raise
         return wt
 
     def remove_worktree(self, path: Path) -> None:
@@ -286,6 +294,7 @@ def worktree_for(repo: GitRepo, commit: str, *, keep: bool) -> Iterator[Worktree
     try:
         yield wt
     finally:
+        wt.close()
         if keep:
             repo.release(wt.path)
         else:

@@ -70,6 +70,8 @@ class RefactorRunner:
         estimate = self._estimate(conv.prompt(), options)
         conv.messages.clear()
         report.estimate = estimate
+        observer.progress(Progress("estimate", f"{estimate.input_tokens} prompt tokens; about "
+                                               f"${estimate.usd_total:.4f} for the whole refactor."))
         observer.progress(Progress("plan", f"Asking {estimate.model} for a plan."))
         plan = conv.ask_plan(planner.plan_request(instruction), self._plan_tokens)
         report.plan, report.usage, report.model = plan, conv.usage, conv.model
