@@ -202,7 +202,7 @@ class ClaudeClient:
 
         reply: Reply = self._with_retries(
             lambda sdk: self._stream_once(sdk, params, deliver, command), emitted)
-        if "system" in params and not (reply.usage.cache_read_input_tokens
+        if "system" in params and not self.local and not (reply.usage.cache_read_input_tokens
                                        or reply.usage.cache_creation_input_tokens):
             log.info("The stable prefix was not cached: it is probably below the model's minimum "
                      "(1024-4096 tokens), so every turn pays for it in full.")
@@ -405,9 +405,9 @@ class ClaudeClient:
             command=command or self.command, model=model, input_tokens=usage.input_tokens,
             output_tokens=usage.output_tokens, cache_read_tokens=usage.cache_read_input_tokens,
             cache_creation_tokens=usage.cache_creation_input_tokens, cost_usd=cost, status=status))
-        log.info("Claude %s: %d input + %d output tokens, cache read %d, cache write %d, $%.4f (%s).",
-                 model, usage.input_tokens, usage.output_tokens, usage.cache_read_input_tokens,
-                 usage.cache_creation_input_tokens, cost, status)
+        log.info("%s %s: %d input + %d output tokens, cache read %d, cache write %d, $%.4f (%s).",
+                 "Local" if self.local else "Claude", model, usage.input_tokens, usage.output_tokens,
+                 usage.cache_read_input_tokens, usage.cache_creation_input_tokens, cost, status)
         return cost
 
     def _newest_model(self, sdk: anthropic.Anthropic) -> str:
