@@ -201,3 +201,21 @@ def test_the_server_side_check_catches_a_leak(anthropic_stub: AnthropicStub, mak
     make_client(privacy__redact=False, max_cost=float("inf")).turn(Prompt.single('password = "hunter2!"'))
     with pytest.raises(AssertionError, match="hunter2!"):
         anthropic_stub.assert_not_received("hunter2!")
+
+
+def test_restored_secrets_in_the_history_are_redacted_again(anthropic_stub: AnthropicStub,
+                                                            make_client: MakeClient) -> None:
+    # Claude's own earlier edit (restored locally to the real value) goes back redacted.
+    created = {"command": "create", "path": "cfg.py",
+               "file_text": 'API_TOKEN = "ghp_R2d2C3poX8wingsAbcdEfghIjklMnopQrstUv"\n'}
+    history = [
+        {"role": "user", "content": "add the token"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1",
+                                           "name": "str_replace_based_edit_tool", "input": created}]},
+        {"role": "user", "content": [Reply.tool_result("toolu_1", "Created cfg.py.")]},
+    ]
+    anthropic_stub.script(reply.text("Done."))
+    make_client(max_cost=float("inf")).turn(Prompt(messages=history, tools=[TEXT_EDITOR_TOOL]))
+    anthropic_stub.assert_not_received("ghp_R2d2C3poX8wingsAbcdEfghIjklMnopQrstUv")
+    sent = anthropic_stub.message_requests[0]["messages"][1]["content"][0]["input"]["file_text"]
+    assert sent.startswith('API_TOKEN = "__REDACTED_GITHUB_TOKEN_')
