@@ -122,10 +122,12 @@ class RepoIndex:
         workers = default_workers(self.settings.workers)
         results = run_jobs(self.root, jobs, self.settings.max_file_size, workers,
                            None if progress is None else lambda done: progress(done, len(jobs)))
-        with self._store.bulk_load() if not stored and len(jobs) >= _BULK_FROM else nullcontext():
+        bulk = not stored and len(jobs) >= _BULK_FROM
+        chunk = _WRITE_CHUNK * 4 if bulk else _WRITE_CHUNK
+        with self._store.bulk_load() if bulk else nullcontext():
             for result in results:
                 writes.append(self._account(result, summary, changed))
-                if len(writes) >= _WRITE_CHUNK:
+                if len(writes) >= chunk:
                     self._store.write(writes, [])
                     writes = []
             self._store.write(writes, [])

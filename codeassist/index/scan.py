@@ -118,6 +118,8 @@ def process(root: str, job: Job, max_size: int) -> FileResult:
         result.unchanged = True
         return result
     result.parsed = parse(job.language, data, text)
+    result.parsed.ref_rows()  # grouped and packed here, in the worker: the writer only inserts
+    result.parsed.refs = []  # travels packed only
     return result
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from codeassist.errors import IndexCorruptError, IndexError_
-from codeassist.index.treesitter import Parsed
+from codeassist.index.treesitter import Parsed, unpack_positions
 
 __all__ = ["SCHEMA_VERSION", "FileRow", "FileWrite", "Store"]
 
 log = logging.getLogger(__name__)
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -36,8 +35,8 @@ CREATE TABLE files(id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, size INTEG
 CREATE TABLE defs(id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL, name TEXT NOT NULL,
     kind TEXT NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL, end_line INTEGER NOT NULL,
     end_col INTEGER NOT NULL, signature TEXT NOT NULL, scope TEXT NOT NULL);
-CREATE TABLE refs(file_id INTEGER NOT NULL, name TEXT NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL);
-CREATE TABLE refcounts(file_id INTEGER NOT NULL, name TEXT NOT NULL, n INTEGER NOT NULL);
+-- one row per file and referenced name: n occurrences at positions (packed, see pack_positions)
+CREATE TABLE refs(file_id INTEGER NOT NULL, name TEXT NOT NULL, n INTEGER NOT NULL, positions BLOB NOT NULL);
 CREATE TABLE imports(file_id INTEGER NOT NULL, module TEXT NOT NULL);
 CREATE TABLE graph(id INTEGER PRIMARY KEY CHECK (id = 1), generation INTEGER NOT NULL, data BLOB NOT NULL);
 """
@@ -47,10 +46,9 @@ _INDEXES = {
     "defs_file": "defs(file_id)",
     "refs_name": "refs(name)",
     "refs_file": "refs(file_id)",
-    "refcounts_file": "refcounts(file_id)",
     "imports_file": "imports(file_id)",
 }
-_PER_FILE_TABLES = ("defs", "refs", "refcounts", "imports")
+_PER_FILE_TABLES = ("defs", "refs", "imports")
 _DEF_COLUMNS = "d.name, d.kind, f.path, d.line, d.col, d.end_line, d.end_col, d.signature, d.scope"
 
 
@@ -240,9 +238,7 @@ class Store:
     def _insert_parsed(conn: sqlite3.Connection, file_id: int, parsed: Parsed) -> None:
         conn.executemany("INSERT INTO defs(file_id, name, kind, line, col, end_line, end_col, signature, scope) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [(file_id, *d) for d in parsed.defs])
-        conn.executemany("INSERT INTO refs VALUES (?, ?, ?, ?)", [(file_id, *r) for r in parsed.refs])
-        counts = Counter(r[0] for r in parsed.refs)
-        conn.executemany("INSERT INTO refcounts VALUES (?, ?, ?)", [(file_id, n, c) for n, c in counts.items()])
+        conn.executemany("INSERT INTO refs VALUES (?, ?, ?, ?)", [(file_id, *r) for r in parsed.ref_rows()])
         conn.executemany("INSERT INTO imports VALUES (?, ?)", [(file_id, m) for m in parsed.imports])
 
     # -- reading -------------------------------------------------------------------------------
@@ -266,8 +262,9 @@ class Store:
                           (name, name))
 
     def references(self, name: str) -> list[tuple[Any, ...]]:
-        return self._read("SELECT r.name, f.path, r.line, r.col FROM refs r JOIN files f ON f.id = r.file_id "
-                          "WHERE r.name = ? ORDER BY f.path, r.line, r.col", (name,))
+        rows = self._read("SELECT f.path, r.positions FROM refs r JOIN files f ON f.id = r.file_id "
+                          "WHERE r.name = ? ORDER BY f.path", (name,))
+        return [(name, path, line, col) for path, blob in rows for line, col in unpack_positions(blob)]
 
     def outline(self, path: str) -> list[tuple[Any, ...]]:
         return self._read(f"SELECT {_DEF_COLUMNS} FROM defs d JOIN files f ON f.id = d.file_id "
@@ -292,7 +289,7 @@ class Store:
         """(indexed files, definitions, references)."""
         files = self._read("SELECT count(*) FROM files WHERE skip IS NULL")[0][0]
         defs = self._read("SELECT count(*) FROM defs")[0][0]
-        refs = self._read("SELECT count(*) FROM refs")[0][0]
+        refs = self._read("SELECT coalesce(sum(n), 0) FROM refs")[0][0]
         return int(files), int(defs), int(refs)
 
     # -- the reference graph -------------------------------------------------------------------
@@ -300,7 +297,7 @@ class Store:
         """(indexed files, reference counts per file and name, definitions) for building the graph."""
         with self._lock:
             files = self._read("SELECT id, path FROM files WHERE skip IS NULL ORDER BY id")
-            refcounts = self._read("SELECT file_id, name, n FROM refcounts")
+            refcounts = self._read("SELECT file_id, name, n FROM refs")
             defs = self._read("SELECT id, file_id, name FROM defs")
         return files, refcounts, defs
 
@@ -310,7 +307,7 @@ class Store:
             if not row:
                 return None, [], []
             file_id = int(row[0][0])
-            refcounts = self._read("SELECT name, n FROM refcounts WHERE file_id = ?", (file_id,))
+            refcounts = self._read("SELECT name, n FROM refs WHERE file_id = ?", (file_id,))
             defs = self._read("SELECT id, name FROM defs WHERE file_id = ?", (file_id,))
         return file_id, refcounts, defs
 

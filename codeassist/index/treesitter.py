@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import importlib
 import re
+import sys
+from array import array
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -21,7 +23,7 @@ import tree_sitter as ts
 
 from codeassist.errors import IndexError_
 
-__all__ = ["DefTuple", "Parsed", "RefTuple", "has_syntax_errors", "parse"]
+__all__ = ["DefTuple", "Parsed", "RefTuple", "has_syntax_errors", "pack_positions", "parse", "unpack_positions"]
 
 # (name, kind, line, col, end_line, end_col, signature, scope)
 DefTuple = tuple[str, str, int, int, int, int, str, str]
@@ -56,12 +58,39 @@ class Parsed:
     defs: list[DefTuple] = field(default_factory=list)
     refs: list[RefTuple] = field(default_factory=list)
     imports: list[str] = field(default_factory=list)
+    _ref_rows: list[tuple[str, int, bytes]] | None = None
+
+    def ref_rows(self) -> list[tuple[str, int, bytes]]:
+        """References grouped by name: (name, count, packed positions); computed once."""
+        if self._ref_rows is None:
+            grouped: dict[str, list[int]] = {}
+            for name, line, col in self.refs:
+                grouped.setdefault(name, []).extend((line, col))
+            self._ref_rows = [(name, len(pos) // 2, pack_positions(pos)) for name, pos in grouped.items()]
+        return self._ref_rows
+
+
+def pack_positions(flat: list[int]) -> bytes:
+    """[line, col, line, col, ...] as little-endian uint32s (the index stores references so)."""
+    packed = array("I", flat)
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def unpack_positions(blob: bytes) -> list[tuple[int, int]]:
+    packed = array("I")
+    packed.frombytes(blob)
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return list(zip(packed[0::2], packed[1::2], strict=True))
 
 
 @dataclass
 class _Grammar:
     parser: ts.Parser
-    query: ts.Query  # tags (definitions, references) and imports in one pass
+    defs: ts.Query  # the definition patterns (run with matches: a name belongs to its node)
+    others: ts.Query  # reference and import patterns (run with captures: cheaper, names only)
 
 
 def _own_query(name: str) -> str:
@@ -93,12 +122,20 @@ def _grammar(language: str) -> _Grammar:
     parts = [_wheel_tags(base) for base in _TAGS_FROM.get(language, ())]
     parts += [_wheel_tags(language), _own_query(f"{language}-tags.scm"), _own_query(f"{language}-extra.scm")]
     parts.append(_own_query(f"{language}-imports.scm"))
+    source = "\n".join(parts)
     try:
-        query = ts.Query(lang, "\n".join(parts))
+        defs, others = ts.Query(lang, source), ts.Query(lang, source)
     except ts.QueryError as exc:
         raise IndexError_(f"The tags query for {language} does not compile: {exc}.",
                           hint="Reinstall codeassist and the tree-sitter grammar wheels.") from exc
-    return _Grammar(ts.Parser(lang), query)
+    raw = source.encode("utf-8")
+    for index in range(defs.pattern_count):
+        text = raw[defs.start_byte_for_pattern(index) : defs.end_byte_for_pattern(index)]
+        if b"@definition." not in text:
+            defs.disable_pattern(index)
+        if b"@reference." not in text and b"@import" not in text or b"@definition." in text:
+            others.disable_pattern(index)
+    return _Grammar(ts.Parser(lang), defs, others)
 
 
 class _Columns:
@@ -144,34 +181,30 @@ def _node_text(node: ts.Node) -> str:
 def parse(language: str, data: bytes, text: str) -> Parsed:
     """Definitions, references and imports of one file (``text`` is ``data`` decoded)."""
     grammar = _grammar(language)
-    tree = grammar.parser.parse(data)
+    root = grammar.parser.parse(data).root_node
     cols = _Columns(data, text)
     raw_defs: list[_RawDef] = []
-    refs: list[RefTuple] = []
-    imports: list[str] = []
     seen_defs: set[int] = set()
-    for _, captures in ts.QueryCursor(grammar.query).matches(tree.root_node):
+    for _, captures in ts.QueryCursor(grammar.defs).matches(root):
         names = captures.get("name")
-        if names is None:
-            found = captures.get("import")
-            if found:
-                imports.append(_node_text(found[0]).strip("\"'<>` "))
+        if not names or names[0].start_byte in seen_defs:
             continue
-        name_node = names[0]
+        seen_defs.add(names[0].start_byte)
         for capture, nodes in captures.items():
-            if capture[0] == "d" and capture.startswith("definition."):
-                if name_node.start_byte not in seen_defs:
-                    seen_defs.add(name_node.start_byte)
-                    raw_defs.append((_outer(nodes[0]), name_node, capture[11:]))
+            if capture.startswith("definition."):
+                raw_defs.append((_outer(nodes[0]), names[0], capture[11:]))
                 break
-            if capture[0] == "r" and capture.startswith("reference."):
-                row, col = name_node.start_point
-                refs.append((_node_text(name_node), row, cols(row, col)))
-                break
-    defs = _with_scopes(raw_defs, data, cols)
-    def_positions = {(d[2], d[3]) for d in defs}
-    refs = [r for r in refs if (r[1], r[2]) not in def_positions]
-    return Parsed(defs, refs, list(dict.fromkeys(i for i in imports if i)))
+    found = ts.QueryCursor(grammar.others).captures(root)
+    refs: list[RefTuple] = []
+    for node in found.get("name", ()):
+        start = node.start_byte
+        if start in seen_defs:
+            continue
+        seen_defs.add(start)  # also drops a node two reference patterns captured
+        row, col = node.start_point
+        refs.append((data[start : node.end_byte].decode("utf-8", "replace"), row, cols(row, col)))
+    imports = [_node_text(node).strip("\"'<>` ") for node in found.get("import", ())]
+    return Parsed(_with_scopes(raw_defs, data, cols), refs, list(dict.fromkeys(i for i in imports if i)))
 
 
 def _with_scopes(raw_defs: list[_RawDef], data: bytes, cols: _Columns) -> list[DefTuple]:

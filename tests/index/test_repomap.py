@@ -80,7 +80,7 @@ def test_warm_map_comes_from_the_persisted_graph(tmp_path: Path, open_index: Cal
     db_path = tmp_path / "hub" / ".codeassist" / "index.db"
     db = sqlite3.connect(db_path)
     with db:  # drop the rows a rebuild would read; the generation stays the same
-        db.execute("DELETE FROM refcounts")
+        db.execute("DELETE FROM refs")
     db.close()
     reopened = open_index(tmp_path / "hub")
     assert reopened.repo_map(1000, focus_idents=["lonely_function"]).text == expected.text
