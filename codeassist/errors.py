@@ -106,7 +106,7 @@ class UsageError(CodeassistError):
     exit_code = 2
 
 
-class IndexError_(CodeassistError):  # noqa: N801 - avoid shadowing the builtin IndexError
+class IndexError_(CodeassistError):
     """The repository index could not be built or read."""
 
     exit_code = 3

@@ -21,7 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ask": ("chat_cmd:ask", "Ask one question and print the answer (reads stdin when piped)."),
     "complete": ("complete_cmd:complete", "Print the completion for a position of a file (debugging)."),
     "snippet": ("complete_cmd:snippet", "Generate a snippet with the local model."),
-    "refactor": ("refactor_cmd:refactor", "Plan a multi-file refactor with Claude and land it on a new branch."),
+    "refactor": ("refactor_cmd:refactor", "Plan a multi-file refactor with Claude; land it on a new branch."),
     "cost": ("cost_cmd:cost", "Summarise the tokens and dollars spent on Claude."),
     "index": ("index_cmd:index", "Index a repository (incremental)."),
     "map": ("index_cmd:repo_map", "Print the ranked repository map within a token budget."),

@@ -14,7 +14,9 @@ from codeassist import __version__
 from codeassist.cli import COMMANDS
 
 
-def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "codeassist", *args], cwd=cwd, env=env or dict(os.environ),
                           capture_output=True, text=True, timeout=120)
 
