@@ -157,7 +157,7 @@ def test_key_from_the_environment_is_sent_but_never_logged(
     anthropic_stub.script(reply.text("ok"))
     with caplog.at_level(logging.DEBUG):
         make_client(api_key=None).turn(Prompt.single("hi"))
-    assert anthropic_stub.requests[-1].headers["x-api-key"] == secret_key
+    assert anthropic_stub.requests[-1].api_key == secret_key
     assert secret_key not in caplog.text
     assert secret_key.encode() not in ledger.path.read_bytes()
 
@@ -289,5 +289,5 @@ def test_local_mode_sends_a_placeholder_key_not_the_real_one(
     client.close()
     assert result.text == "local answer" and result.cost_usd == 0.0
     assert result.model == "claude-opus-4-7"  # local: the first model the server lists
-    assert {r.headers["x-api-key"] for r in anthropic_stub.requests} == {"local-no-key"}
+    assert {r.api_key for r in anthropic_stub.requests} == {"local-no-key"}
     assert [r.path for r in anthropic_stub.requests] == ["/v1/models", "/v1/messages"]  # no cost pre-flight

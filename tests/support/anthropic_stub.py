@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.support.anthropic_wire import Handler, tokens
+from tests.support.anthropic_wire import Handler, api_key, tokens
 
 __all__ = ["DEFAULT_MODELS", "TEST_API_KEY", "AnthropicStub", "Recorded", "Scripted", "block", "reply"]
 
@@ -154,9 +154,13 @@ class reply:
 class Recorded:
     method: str
     path: str
-    headers: dict[str, str]
+    headers: dict[str, str]  # names lower-cased
     raw: str
     body: dict[str, Any] | None
+
+    @property
+    def api_key(self) -> str | None:
+        return api_key(self.headers)
 
 
 class AnthropicStub:

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-__all__ = ["Handler", "sse_events", "tokens"]
+__all__ = ["Handler", "api_key", "sse_events", "tokens"]
 
 _msg_ids = itertools.count(1)
 
@@ -59,6 +59,13 @@ def sse_events(message: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return events
 
 
+def api_key(headers: Any) -> str | None:
+    """The key as SDK releases send it: ``x-api-key``, or ``Authorization: Bearer``."""
+    bearer = headers.get("authorization") or ""
+    value: str | None = headers.get("x-api-key") or (bearer[7:] if bearer.startswith("Bearer ") else None)
+    return value
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # no 40 ms delayed-ACK stalls between headers and body
@@ -100,8 +107,8 @@ class Handler(BaseHTTPRequestHandler):
             self._error(404, "not_found_error", f"stub: no route POST {path}")
 
     def _authorised(self) -> bool:
-        if self.stub.api_key is not None and self.headers.get("x-api-key") != self.stub.api_key:
-            self._error(401, "authentication_error", "stub: invalid x-api-key")
+        if self.stub.api_key is not None and api_key(self.headers) != self.stub.api_key:
+            self._error(401, "authentication_error", "stub: invalid API key")
             return False
         return True
 
