@@ -62,8 +62,13 @@ def main() -> None:
     warm = []
     for focus_files, focus_idents in job["focus_sets"]:
         t0 = time.perf_counter()
-        rm.get_repo_map([], files, mentioned_fnames={os.path.join(root, f) for f in focus_files},
-                        mentioned_idents=set(focus_idents), force_refresh=True)
+        rm.get_repo_map(
+            [],
+            files,
+            mentioned_fnames={os.path.join(root, f) for f in focus_files},
+            mentioned_idents=set(focus_idents),
+            force_refresh=True,
+        )
         warm.append(time.perf_counter() - t0)
     out["warm_map_s"] = warm
 

@@ -32,10 +32,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import aider_venv  # noqa: E402
+import aider_venv
 
-from codeassist.config import IndexSettings  # noqa: E402
-from codeassist.index import RepoIndex  # noqa: E402
+from codeassist.config import IndexSettings
+from codeassist.index import RepoIndex
 
 
 def build_corpus(dest: Path, max_files: int, site_packages: Path) -> list[str]:
@@ -69,7 +69,9 @@ def timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[float, Any]:
     return time.perf_counter() - start, result
 
 
-def focus_sets(index: RepoIndex, files: list[str], count: int, rng: random.Random) -> list[tuple[list[str], list[str]]]:
+def focus_sets(
+    index: RepoIndex, files: list[str], count: int, rng: random.Random
+) -> list[tuple[list[str], list[str]]]:
     sets = []
     while len(sets) < count:
         focus_files = rng.sample(files, 2)
@@ -79,8 +81,9 @@ def focus_sets(index: RepoIndex, files: list[str], count: int, rng: random.Rando
     return sets
 
 
-def bench_codeassist(root: Path, files: list[str], args: argparse.Namespace,
-                     rng: random.Random) -> tuple[dict[str, Any], list[Any], list[str]]:
+def bench_codeassist(
+    root: Path, files: list[str], args: argparse.Namespace, rng: random.Random
+) -> tuple[dict[str, Any], list[Any], list[str]]:
     shutil.rmtree(root / ".codeassist", ignore_errors=True)
     out: dict[str, Any] = {}
     index = RepoIndex.open(root, IndexSettings(workers=args.workers))
@@ -102,26 +105,49 @@ def bench_codeassist(root: Path, files: list[str], args: argparse.Namespace,
         map_after.append(timed(index.repo_map, args.tokens, *rng.choice(sets))[0])
     out["update_file_s"], out["map_after_update_s"] = update_times, map_after
     index.close()
-    out["fresh_process_map_s"] = [fresh_process_map(root, args.tokens, *sets[i % len(sets)]) for i in range(3)]
+    out["fresh_process_map_s"] = [
+        fresh_process_map(root, args.tokens, *sets[i % len(sets)]) for i in range(3)
+    ]
     out["first_map_lines"] = first.text.splitlines()[:12]
     return out, sets, updates
 
 
 def fresh_process_map(root: Path, tokens: int, focus_files: list[str], focus_idents: list[str]) -> float:
     """Open the index in a new interpreter and render one map (persisted graph): seconds inside it."""
-    code = ("import json, sys, time\nt = time.perf_counter()\nfrom codeassist.index import RepoIndex\n"
-            "i = RepoIndex.open(sys.argv[1])\ni.repo_map(int(sys.argv[2]), json.loads(sys.argv[3]), "
-            "json.loads(sys.argv[4]))\nprint(time.perf_counter() - t)\n")
-    done = subprocess.run([sys.executable, "-c", code, str(root), str(tokens), json.dumps(focus_files),
-                           json.dumps(focus_idents)], capture_output=True, text=True, check=True)
+    code = (
+        "import json, sys, time\nt = time.perf_counter()\nfrom codeassist.index import RepoIndex\n"
+        "i = RepoIndex.open(sys.argv[1])\ni.repo_map(int(sys.argv[2]), json.loads(sys.argv[3]), "
+        "json.loads(sys.argv[4]))\nprint(time.perf_counter() - t)\n"
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            str(root),
+            str(tokens),
+            json.dumps(focus_files),
+            json.dumps(focus_idents),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return float(done.stdout.strip().splitlines()[-1])
 
 
-def bench_aider(root: Path, files: list[str], sets: list[Any], updates: list[str],
-                args: argparse.Namespace) -> dict[str, Any]:
+def bench_aider(
+    root: Path, files: list[str], sets: list[Any], updates: list[str], args: argparse.Namespace
+) -> dict[str, Any]:
     python = aider_venv.ensure()
-    job = {"root": str(root), "files": files, "map_tokens": args.tokens, "noop_runs": 1,
-           "focus_sets": sets[: args.aider_map_runs], "update_files": updates[: args.aider_update_runs]}
+    job = {
+        "root": str(root),
+        "files": files,
+        "map_tokens": args.tokens,
+        "noop_runs": 1,
+        "focus_sets": sets[: args.aider_map_runs],
+        "update_files": updates[: args.aider_update_runs],
+    }
     runner = Path(__file__).resolve().parent / "aider_runner.py"
     done = subprocess.run([str(python), str(runner)], input=json.dumps(job), capture_output=True, text=True)
     if done.returncode != 0:
@@ -137,23 +163,36 @@ def report(ours: dict[str, Any], aider: dict[str, Any] | None, n_files: int) -> 
         text = f"{label:<38} median {s['median'] * 1000:9.1f} ms  p95 {s['p95'] * 1000:9.1f} ms  (n={s['n']})"
         if other:
             o = stats(other)
-            text += f"   aider median {o['median'] * 1000:9.1f} ms  p95 {o['p95'] * 1000:9.1f} ms (n={o['n']})"
+            text += (
+                f"   aider median {o['median'] * 1000:9.1f} ms  p95 {o['p95'] * 1000:9.1f} ms (n={o['n']})"
+            )
             text += f"   ratio {o['median'] / s['median']:.1f}x"
         return text
 
-    lines = [f"corpus: {n_files} files; indexed {ours['summary']['total_indexed']}, "
-             f"{ours['summary']['definitions']} definitions, {ours['summary']['references']} references, "
-             f"skipped {ours['summary']['skipped']}"]
-    cold = (f"cold index: codeassist update {ours['cold_update_s']:.1f} s ({ours['cold_files_per_s']:.0f} files/s), "
-            f"+ first map {ours['cold_first_map_s']:.2f} s -> {ours['cold_to_map_files_per_s']:.0f} files/s")
+    lines = [
+        f"corpus: {n_files} files; indexed {ours['summary']['total_indexed']}, "
+        f"{ours['summary']['definitions']} definitions, {ours['summary']['references']} references, "
+        f"skipped {ours['summary']['skipped']}"
+    ]
+    cold = (
+        f"cold index: codeassist update {ours['cold_update_s']:.1f} s "
+        f"({ours['cold_files_per_s']:.0f} files/s), "
+        f"+ first map {ours['cold_first_map_s']:.2f} s -> {ours['cold_to_map_files_per_s']:.0f} files/s"
+    )
     if aider:
-        cold += (f"; aider first map {aider['cold_s']:.1f} s ({aider['cold_files_per_s']:.1f} files/s); ratio "
-                 f"{ours['cold_files_per_s'] / aider['cold_files_per_s']:.1f}x (to first map "
-                 f"{ours['cold_to_map_files_per_s'] / aider['cold_files_per_s']:.1f}x)")
+        cold += (
+            f"; aider first map {aider['cold_s']:.1f} s ({aider['cold_files_per_s']:.1f} files/s); ratio "
+            f"{ours['cold_files_per_s'] / aider['cold_files_per_s']:.1f}x (to first map "
+            f"{ours['cold_to_map_files_per_s'] / aider['cold_files_per_s']:.1f}x)"
+        )
     lines.append(cold)
     lines.append(line("no-op re-index", ours["noop_s"], aider["noop_s"] if aider else None))
-    lines.append(line("update_file (one file)", ours["update_file_s"], aider["update_file_s"] if aider else None))
-    lines.append(line("warm map, focus changes each time", ours["warm_map_s"], aider["warm_map_s"] if aider else None))
+    lines.append(
+        line("update_file (one file)", ours["update_file_s"], aider["update_file_s"] if aider else None)
+    )
+    lines.append(
+        line("warm map, focus changes each time", ours["warm_map_s"], aider["warm_map_s"] if aider else None)
+    )
     lines.append(line("warm map, same focus", ours["warm_map_same_focus_s"]))
     lines.append(line("map right after update_file", ours["map_after_update_s"]))
     lines.append(line("map in a fresh process (open + map)", ours["fresh_process_map_s"]))
@@ -161,11 +200,17 @@ def report(ours: dict[str, Any], aider: dict[str, Any] | None, n_files: int) -> 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--files", type=int, default=10_000, help="corpus size (default 10000)")
     parser.add_argument("--site-packages", type=Path, default=Path(sysconfig.get_paths()["purelib"]))
-    parser.add_argument("--workdir", type=Path, default=None, help="where the corpus is copied (default: temp)")
-    parser.add_argument("--workers", type=int, default=0, help="codeassist parser processes (0: one per core)")
+    parser.add_argument(
+        "--workdir", type=Path, default=None, help="where the corpus is copied (default: temp)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=0, help="codeassist parser processes (0: one per core)"
+    )
     parser.add_argument("--tokens", type=int, default=1024)
     parser.add_argument("--noop-runs", type=int, default=5)
     parser.add_argument("--map-runs", type=int, default=20)

@@ -64,8 +64,11 @@ def _summary_lines(summary: ScanSummary, verbose: bool) -> list[str]:
     ]
     bad = {k: v for k, v in sorted(summary.skipped.items()) if k != "unsupported"}
     if bad:
-        lines.append("Skipped: " + ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in bad.items())
-                     + ("" if verbose else " (--verbose lists them)."))
+        lines.append(
+            "Skipped: "
+            + ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in bad.items())
+            + ("" if verbose else " (--verbose lists them).")
+        )
     if summary.skipped.get("unsupported"):
         count = summary.skipped["unsupported"]
         lines.append(f"Not indexed: {count} file{'s' if count != 1 else ''} of other types.")
@@ -118,10 +121,15 @@ def _split_focus(repo_index: RepoIndex, values: tuple[str, ...]) -> tuple[list[s
 
 
 @click.command("map")
-@click.option("--tokens", type=click.IntRange(min=1), default=None,
-              help="Token budget (default: index.map_tokens). Tokens are estimated as 4 characters each.")
-@click.option("--focus", multiple=True, metavar="PATH|SYMBOL",
-              help="Rank around this file or identifier (repeatable).")
+@click.option(
+    "--tokens",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Token budget (default: index.map_tokens). Tokens are estimated as 4 characters each.",
+)
+@click.option(
+    "--focus", multiple=True, metavar="PATH|SYMBOL", help="Rank around this file or identifier (repeatable)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print {text, files, tokens} as JSON.")
 @click.pass_context
 def repo_map(ctx: click.Context, tokens: int | None, focus: tuple[str, ...], as_json: bool) -> None:
@@ -135,7 +143,9 @@ def repo_map(ctx: click.Context, tokens: int | None, focus: tuple[str, ...], as_
         files, idents = _split_focus(repo_index, focus)
         result = repo_index.repo_map(tokens, files, idents)
     if as_json:
-        click.echo(json.dumps({"text": result.text, "files": result.files, "tokens": result.tokens}, indent=2))
+        click.echo(
+            json.dumps({"text": result.text, "files": result.files, "tokens": result.tokens}, indent=2)
+        )
         return
     if not result.text:
         click.echo("The map is empty: no definitions indexed (or the budget is too small).", err=True)
@@ -158,9 +168,25 @@ def symbols(ctx: click.Context, query: str, limit: int, as_json: bool) -> None:
         _scan(repo_index)
         found = repo_index.symbols(query, limit)
     if as_json:
-        click.echo(json.dumps([{"name": s.name, "kind": s.kind, "path": s.path, "line": s.line, "col": s.col,
-                                "end_line": s.end_line, "end_col": s.end_col, "signature": s.signature,
-                                "scope": s.scope} for s in found], indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "name": s.name,
+                        "kind": s.kind,
+                        "path": s.path,
+                        "line": s.line,
+                        "col": s.col,
+                        "end_line": s.end_line,
+                        "end_col": s.end_col,
+                        "signature": s.signature,
+                        "scope": s.scope,
+                    }
+                    for s in found
+                ],
+                indent=2,
+            )
+        )
     else:
         for sym in found:
             name = f"{sym.scope}.{sym.name}" if sym.scope else sym.name

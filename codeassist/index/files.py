@@ -142,8 +142,11 @@ def _git_ls_files(root: Path) -> list[str] | None:
         return None
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
         stderr = getattr(exc, "stderr", b"") or b""
-        log.warning("git ls-files failed in %s (%s); walking it as a plain directory.",
-                    root, stderr.decode("utf-8", "replace").strip() or exc)
+        log.warning(
+            "git ls-files failed in %s (%s); walking it as a plain directory.",
+            root,
+            stderr.decode("utf-8", "replace").strip() or exc,
+        )
         return None
     names = done.stdout.decode("utf-8", "surrogateescape").split("\0")
     return list(dict.fromkeys(n for n in names if n))

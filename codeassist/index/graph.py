@@ -31,7 +31,9 @@ _FORMAT = 1
 # (>= 99.7%), while full convergence to 1e-5 takes ~75 steps.
 _MAX_ITER = 30
 _TOLERANCE = 1e-3
-_LONG_NAME = re.compile(r"^(?=.{8,})(?:[a-z0-9]+(?:_[a-z0-9]+)+|[a-z0-9]+(?:[A-Z][a-z0-9]+)+|[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+)+)$")
+_LONG_NAME = re.compile(
+    r"^(?=.{8,})(?:[a-z0-9]+(?:_[a-z0-9]+)+|[a-z0-9]+(?:[A-Z][a-z0-9]+)+|[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+)+)$"
+)
 
 
 @dataclass
@@ -70,8 +72,11 @@ class Graph:
     # -- building and patching -----------------------------------------------------------------
     @classmethod
     def build(
-        cls, generation: int, files: Sequence[tuple[int, str]],
-        refcounts: Iterable[tuple[int, str, int]], defs: Iterable[tuple[int, int, str]],
+        cls,
+        generation: int,
+        files: Sequence[tuple[int, str]],
+        refcounts: Iterable[tuple[int, str, int]],
+        defs: Iterable[tuple[int, int, str]],
     ) -> Graph:
         graph = cls(generation)
         by_db_id = {db_id: graph._file(path) for db_id, path in files}
@@ -109,11 +114,17 @@ class Graph:
         self.paths[index] = ""
         keep_r = self.r_file != index
         keep_d = self.d_file != index
-        self.r_file, self.r_ident, self.r_count = self.r_file[keep_r], self.r_ident[keep_r], self.r_count[keep_r]
+        self.r_file, self.r_ident, self.r_count = (
+            self.r_file[keep_r],
+            self.r_ident[keep_r],
+            self.r_count[keep_r],
+        )
         self.d_id, self.d_file, self.d_ident = self.d_id[keep_d], self.d_file[keep_d], self.d_ident[keep_d]
         self._prepared = None
 
-    def replace_file(self, path: str, refcounts: Sequence[tuple[str, int]], defs: Sequence[tuple[int, str]]) -> None:
+    def replace_file(
+        self, path: str, refcounts: Sequence[tuple[str, int]], defs: Sequence[tuple[int, str]]
+    ) -> None:
         """Swap one file's edges (after ``update_file``) without touching the rest."""
         self.remove_file(path)
         index = self._file(path)
@@ -136,11 +147,20 @@ class Graph:
     # -- persistence ---------------------------------------------------------------------------
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
-        names = json.dumps({"format": _FORMAT, "paths": self.paths, "idents": self.idents,
-                            "generation": self.generation})
-        np.savez(buf, names=np.frombuffer(names.encode("utf-8"), np.uint8), r_file=self.r_file,
-                 r_ident=self.r_ident, r_count=self.r_count, d_id=self.d_id, d_file=self.d_file,
-                 d_ident=self.d_ident, ident_mul=np.asarray(self._ident_mul, np.float64))
+        names = json.dumps(
+            {"format": _FORMAT, "paths": self.paths, "idents": self.idents, "generation": self.generation}
+        )
+        np.savez(
+            buf,
+            names=np.frombuffer(names.encode("utf-8"), np.uint8),
+            r_file=self.r_file,
+            r_ident=self.r_ident,
+            r_count=self.r_count,
+            d_id=self.d_id,
+            d_file=self.d_file,
+            d_ident=self.d_ident,
+            ident_mul=np.asarray(self._ident_mul, np.float64),
+        )
         return buf.getvalue()
 
     @classmethod
@@ -163,7 +183,11 @@ class Graph:
             graph.idents = list(names["idents"])
             graph._ident_index = {n: i for i, n in enumerate(graph.idents)}
             graph._ident_mul = arrays["ident_mul"].tolist()
-            graph.r_file, graph.r_ident, graph.r_count = arrays["r_file"], arrays["r_ident"], arrays["r_count"]
+            graph.r_file, graph.r_ident, graph.r_count = (
+                arrays["r_file"],
+                arrays["r_ident"],
+                arrays["r_count"],
+            )
             graph.d_id, graph.d_file, graph.d_ident = arrays["d_id"], arrays["d_file"], arrays["d_ident"]
         return graph
 
@@ -218,8 +242,9 @@ class Graph:
         order = np.argsort(-scores, kind="stable")
         return Ranking(self.d_id[order], scores[order])
 
-    def _personalisation(self, size: int, alive: npt.NDArray[np.bool_], focus_files: Sequence[int],
-                         focus_idents: I64) -> F64:
+    def _personalisation(
+        self, size: int, alive: npt.NDArray[np.bool_], focus_files: Sequence[int], focus_idents: I64
+    ) -> F64:
         personal = np.zeros(size, np.float64)
         personal[: len(self.paths)][alive] = 1.0
         if len(focus_files) or len(focus_idents):

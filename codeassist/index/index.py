@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from contextlib import nullcontext
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from types import TracebackType
 
@@ -35,8 +35,8 @@ log = logging.getLogger(__name__)
 ProgressCallback = Callable[[int, int], None]
 _WRITE_CHUNK = 256
 _READ_TIME_SKIPS = frozenset({"binary", "invalid_utf8", "too_large"})
-_PATCH_LIMIT = 200
-_BULK_FROM = 500  # a cold scan of at least this many files loads without secondary indexes  # more changed files than this: rebuild the graph instead of patching it
+_PATCH_LIMIT = 200  # more changed files than this: rebuild the graph instead of patching it
+_BULK_FROM = 500  # a cold scan of at least this many files loads without secondary indexes
 
 
 class RepoIndex:
@@ -61,8 +61,9 @@ class RepoIndex:
     def __enter__(self) -> RepoIndex:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def close(self) -> None:
@@ -120,8 +121,13 @@ class RepoIndex:
         summary.removed = len(removed)
         self._store.write([], removed)
         workers = default_workers(self.settings.workers)
-        results = run_jobs(self.root, jobs, self.settings.max_file_size, workers,
-                           None if progress is None else lambda done: progress(done, len(jobs)))
+        results = run_jobs(
+            self.root,
+            jobs,
+            self.settings.max_file_size,
+            workers,
+            None if progress is None else lambda done: progress(done, len(jobs)),
+        )
         bulk = not stored and len(jobs) >= _BULK_FROM
         chunk = _WRITE_CHUNK * 4 if bulk else _WRITE_CHUNK
         with self._store.bulk_load() if bulk else nullcontext():
@@ -137,8 +143,9 @@ class RepoIndex:
         summary.seconds = time.perf_counter() - started
         return summary
 
-    def _plan(self, listed: Sequence[str], stored: dict[str, FileRow],
-              summary: ScanSummary) -> tuple[list[Job], list[FileWrite], set[str]]:
+    def _plan(
+        self, listed: Sequence[str], stored: dict[str, FileRow], summary: ScanSummary
+    ) -> tuple[list[Job], list[FileWrite], set[str]]:
         jobs: list[Job] = []
         writes: list[FileWrite] = []
         present: set[str] = set()
@@ -186,8 +193,16 @@ class RepoIndex:
         else:
             summary.indexed += 1
             changed.append(result.path)
-        return FileWrite(result.path, result.size, result.mtime_ns, result.digest, result.language,
-                         result.skip, result.detail, result.parsed)
+        return FileWrite(
+            result.path,
+            result.size,
+            result.mtime_ns,
+            result.digest,
+            result.language,
+            result.skip,
+            result.detail,
+            result.parsed,
+        )
 
     # -- one file's in-memory text -------------------------------------------------------------
     def update_file(self, path: str | Path, text: str) -> None:
@@ -226,8 +241,14 @@ class RepoIndex:
         return self._store.imports(self.rel(path))
 
     # -- the repository map --------------------------------------------------------------------
-    def repo_map(self, tokens: int | None = None, focus_files: Iterable[str | Path] = (),
-                 focus_idents: Iterable[str] = (), *, count_tokens: TokenCounter | None = None) -> RepoMap:
+    def repo_map(
+        self,
+        tokens: int | None = None,
+        focus_files: Iterable[str | Path] = (),
+        focus_idents: Iterable[str] = (),
+        *,
+        count_tokens: TokenCounter | None = None,
+    ) -> RepoMap:
         """Signatures of the most relevant definitions, within ``tokens`` (default index.map_tokens).
 
         Relevance: PageRank over the definition/reference graph, personalised by the focus files

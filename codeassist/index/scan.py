@@ -134,7 +134,10 @@ def _pool_context() -> multiprocessing.context.BaseContext:
 
 
 def run_jobs(
-    root: Path, jobs: Sequence[Job], max_size: int, workers: int,
+    root: Path,
+    jobs: Sequence[Job],
+    max_size: int,
+    workers: int,
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[FileResult]:
     """Process ``jobs``, in ``workers`` processes when there are enough; yields as they finish."""

@@ -93,8 +93,10 @@ class Store:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise IndexError_(f"Cannot create {self.path.parent}: {exc.strerror}.",
-                              hint="Check the permissions of the repository directory.") from exc
+            raise IndexError_(
+                f"Cannot create {self.path.parent}: {exc.strerror}.",
+                hint="Check the permissions of the repository directory.",
+            ) from exc
         if not self.path.exists():
             return self._create()
         try:
@@ -121,11 +123,14 @@ class Store:
             conn = self._connect()
             conn.executescript("BEGIN;" + _SCHEMA + "COMMIT;")
             self._create_indexes(conn)
-            conn.executemany("INSERT INTO meta VALUES (?, ?)",
-                             [("schema", str(SCHEMA_VERSION)), ("generation", "0")])
+            conn.executemany(
+                "INSERT INTO meta VALUES (?, ?)", [("schema", str(SCHEMA_VERSION)), ("generation", "0")]
+            )
         except sqlite3.Error as exc:
-            raise IndexError_(f"Cannot create the index database {self.path}: {exc}.",
-                              hint="Check free disk space and permissions, then run `codeassist index`.") from exc
+            raise IndexError_(
+                f"Cannot create the index database {self.path}: {exc}.",
+                hint="Check free disk space and permissions, then run `codeassist index`.",
+            ) from exc
         return conn
 
     @staticmethod
@@ -169,19 +174,25 @@ class Store:
                     raise
                 self._conn.execute("COMMIT")
             except sqlite3.OperationalError as exc:
-                raise IndexError_(f"The index database {self.path} is busy or unwritable: {exc}.",
-                                  hint="Close other programs using it and try again.") from exc
+                raise IndexError_(
+                    f"The index database {self.path} is busy or unwritable: {exc}.",
+                    hint="Close other programs using it and try again.",
+                ) from exc
             except sqlite3.DatabaseError as exc:
-                raise IndexCorruptError(f"The index database {self.path} is damaged: {exc}.",
-                                        hint="Run `codeassist index` to rebuild it.") from exc
+                raise IndexCorruptError(
+                    f"The index database {self.path} is damaged: {exc}.",
+                    hint="Run `codeassist index` to rebuild it.",
+                ) from exc
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._lock:
             try:
                 return self._conn.execute(sql, params).fetchall()
             except sqlite3.DatabaseError as exc:
-                raise IndexCorruptError(f"The index database {self.path} is damaged: {exc}.",
-                                        hint="Run `codeassist index` to rebuild it.") from exc
+                raise IndexCorruptError(
+                    f"The index database {self.path} is damaged: {exc}.",
+                    hint="Run `codeassist index` to rebuild it.",
+                ) from exc
 
     # -- writing -------------------------------------------------------------------------------
     def file_rows(self) -> dict[str, FileRow]:
@@ -218,16 +229,19 @@ class Store:
         keep_rows = item.parsed is None and item.skip is None
         if row is not None:
             file_id = row[0]
-            conn.execute("UPDATE files SET size=?, mtime_ns=?, digest=?, language=?, skip=?, detail=? "
-                         "WHERE id=?", (item.size, item.mtime_ns, item.digest, item.language, item.skip,
-                                        item.detail, file_id))
+            conn.execute(
+                "UPDATE files SET size=?, mtime_ns=?, digest=?, language=?, skip=?, detail=? WHERE id=?",
+                (item.size, item.mtime_ns, item.digest, item.language, item.skip, item.detail, file_id),
+            )
             if keep_rows:
                 return False
             self._clear(conn, file_id)
         else:
-            cur = conn.execute("INSERT INTO files(path, size, mtime_ns, digest, language, skip, detail) "
-                               "VALUES (?, ?, ?, ?, ?, ?, ?)", (item.path, item.size, item.mtime_ns,
-                                                                item.digest, item.language, item.skip, item.detail))
+            cur = conn.execute(
+                "INSERT INTO files(path, size, mtime_ns, digest, language, skip, detail) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (item.path, item.size, item.mtime_ns, item.digest, item.language, item.skip, item.detail),
+            )
             assert cur.lastrowid is not None
             file_id = cur.lastrowid
         if item.parsed is not None:
@@ -236,8 +250,11 @@ class Store:
 
     @staticmethod
     def _insert_parsed(conn: sqlite3.Connection, file_id: int, parsed: Parsed) -> None:
-        conn.executemany("INSERT INTO defs(file_id, name, kind, line, col, end_line, end_col, signature, scope) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [(file_id, *d) for d in parsed.defs])
+        conn.executemany(
+            "INSERT INTO defs(file_id, name, kind, line, col, end_line, end_col, signature, scope) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(file_id, *d) for d in parsed.defs],
+        )
         conn.executemany("INSERT INTO refs VALUES (?, ?, ?, ?)", [(file_id, *r) for r in parsed.ref_rows()])
         conn.executemany("INSERT INTO imports VALUES (?, ?)", [(file_id, m) for m in parsed.imports])
 
@@ -257,22 +274,33 @@ class Store:
     def definitions(self, name: str) -> list[tuple[Any, ...]]:
         # `COLLATE NOCASE` lets SQLite use the defs_name index (declared NOCASE); the second,
         # exact comparison keeps the match case-sensitive. Without it every lookup scans all defs.
-        return self._read(f"SELECT {_DEF_COLUMNS} FROM defs d JOIN files f ON f.id = d.file_id "
-                          "WHERE d.name = ? COLLATE NOCASE AND d.name = ? ORDER BY f.path, d.line",
-                          (name, name))
+        return self._read(
+            f"SELECT {_DEF_COLUMNS} FROM defs d JOIN files f ON f.id = d.file_id "
+            "WHERE d.name = ? COLLATE NOCASE AND d.name = ? ORDER BY f.path, d.line",
+            (name, name),
+        )
 
     def references(self, name: str) -> list[tuple[Any, ...]]:
-        rows = self._read("SELECT f.path, r.positions FROM refs r JOIN files f ON f.id = r.file_id "
-                          "WHERE r.name = ? ORDER BY f.path", (name,))
+        rows = self._read(
+            "SELECT f.path, r.positions FROM refs r JOIN files f ON f.id = r.file_id "
+            "WHERE r.name = ? ORDER BY f.path",
+            (name,),
+        )
         return [(name, path, line, col) for path, blob in rows for line, col in unpack_positions(blob)]
 
     def outline(self, path: str) -> list[tuple[Any, ...]]:
-        return self._read(f"SELECT {_DEF_COLUMNS} FROM defs d JOIN files f ON f.id = d.file_id "
-                          "WHERE f.path = ? ORDER BY d.line, d.col", (path,))
+        return self._read(
+            f"SELECT {_DEF_COLUMNS} FROM defs d JOIN files f ON f.id = d.file_id "
+            "WHERE f.path = ? ORDER BY d.line, d.col",
+            (path,),
+        )
 
     def imports(self, path: str) -> list[str]:
-        rows = self._read("SELECT i.module FROM imports i JOIN files f ON f.id = i.file_id "
-                          "WHERE f.path = ? ORDER BY i.rowid", (path,))
+        rows = self._read(
+            "SELECT i.module FROM imports i JOIN files f ON f.id = i.file_id "
+            "WHERE f.path = ? ORDER BY i.rowid",
+            (path,),
+        )
         return [r[0] for r in rows]
 
     def defs_by_id(self, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
@@ -280,8 +308,11 @@ class Store:
         for i in range(0, len(ids), 500):
             chunk = list(ids[i : i + 500])
             marks = ",".join("?" * len(chunk))
-            for row in self._read(f"SELECT d.id, {_DEF_COLUMNS} FROM defs d JOIN files f ON f.id = d.file_id "
-                                  f"WHERE d.id IN ({marks})", chunk):
+            for row in self._read(
+                f"SELECT d.id, {_DEF_COLUMNS} FROM defs d JOIN files f ON f.id = d.file_id "
+                f"WHERE d.id IN ({marks})",
+                chunk,
+            ):
                 out[row[0]] = row[1:]
         return out
 
@@ -293,7 +324,9 @@ class Store:
         return int(files), int(defs), int(refs)
 
     # -- the reference graph -------------------------------------------------------------------
-    def graph_rows(self) -> tuple[list[tuple[int, str]], list[tuple[int, str, int]], list[tuple[int, int, str]]]:
+    def graph_rows(
+        self,
+    ) -> tuple[list[tuple[int, str]], list[tuple[int, str, int]], list[tuple[int, int, str]]]:
         """(indexed files, reference counts per file and name, definitions) for building the graph."""
         with self._lock:
             files = self._read("SELECT id, path FROM files WHERE skip IS NULL ORDER BY id")
@@ -317,5 +350,6 @@ class Store:
 
     def save_graph(self, generation: int, data: bytes) -> None:
         with self._tx() as conn:
-            conn.execute("INSERT OR REPLACE INTO graph(id, generation, data) VALUES (1, ?, ?)",
-                         (generation, data))
+            conn.execute(
+                "INSERT OR REPLACE INTO graph(id, generation, data) VALUES (1, ?, ?)", (generation, data)
+            )

@@ -23,7 +23,15 @@ import tree_sitter as ts
 
 from codeassist.errors import IndexError_
 
-__all__ = ["DefTuple", "Parsed", "RefTuple", "has_syntax_errors", "pack_positions", "parse", "unpack_positions"]
+__all__ = [
+    "DefTuple",
+    "Parsed",
+    "RefTuple",
+    "has_syntax_errors",
+    "pack_positions",
+    "parse",
+    "unpack_positions",
+]
 
 # (name, kind, line, col, end_line, end_col, signature, scope)
 DefTuple = tuple[str, str, int, int, int, int, str, str]
@@ -126,14 +134,16 @@ def _grammar(language: str) -> _Grammar:
     try:
         defs, others = ts.Query(lang, source), ts.Query(lang, source)
     except ts.QueryError as exc:
-        raise IndexError_(f"The tags query for {language} does not compile: {exc}.",
-                          hint="Reinstall codeassist and the tree-sitter grammar wheels.") from exc
+        raise IndexError_(
+            f"The tags query for {language} does not compile: {exc}.",
+            hint="Reinstall codeassist and the tree-sitter grammar wheels.",
+        ) from exc
     raw = source.encode("utf-8")
     for index in range(defs.pattern_count):
         text = raw[defs.start_byte_for_pattern(index) : defs.end_byte_for_pattern(index)]
         if b"@definition." not in text:
             defs.disable_pattern(index)
-        if b"@reference." not in text and b"@import" not in text or b"@definition." in text:
+        if (b"@reference." not in text and b"@import" not in text) or b"@definition." in text:
             others.disable_pattern(index)
     return _Grammar(ts.Parser(lang), defs, others)
 
@@ -209,8 +219,10 @@ def parse(language: str, data: bytes, text: str) -> Parsed:
 
 def _with_scopes(raw_defs: list[_RawDef], data: bytes, cols: _Columns) -> list[DefTuple]:
     """Give each definition its enclosing scope ("Outer.Inner"); functions in classes are methods."""
-    spans = sorted(((node.start_byte, -node.end_byte, node, name_node, kind)
-                    for node, name_node, kind in raw_defs), key=lambda item: item[:2])
+    spans = sorted(
+        ((node.start_byte, -node.end_byte, node, name_node, kind) for node, name_node, kind in raw_defs),
+        key=lambda item: item[:2],
+    )
     stack: list[tuple[int, str, str]] = []  # (end_byte, name, kind)
     out: list[DefTuple] = []
     for start, neg_end, node, name_node, kind in spans:
@@ -223,8 +235,9 @@ def _with_scopes(raw_defs: list[_RawDef], data: bytes, cols: _Columns) -> list[D
         scope = ".".join(entry[1] for entry in stack)
         row, col = name_node.start_point
         end_row, end_col = node.end_point
-        out.append((name, kind, row, cols(row, col), end_row, cols(end_row, end_col),
-                    _signature(node, data), scope))
+        out.append(
+            (name, kind, row, cols(row, col), end_row, cols(end_row, end_col), _signature(node, data), scope)
+        )
         stack.append((end, name, kind))
     return out
 

@@ -35,7 +35,7 @@ class User(Base):
 def format_greeting(a: str, b: str) -> str:
     return f"{a} greets {b}"
 ''',
-    "app/util.py": '''\
+    "app/util.py": """\
 import re
 
 
@@ -46,8 +46,8 @@ def slugify(text):
 class Clock:
     def now(self):
         return 0
-''',
-    "app/main.py": '''\
+""",
+    "app/main.py": """\
 from app.models import User
 
 
@@ -55,8 +55,8 @@ def main():
     u = User("ann")
     print(u.greet(User("bob")))
     slugify("x")
-''',
-    "web/client.js": '''\
+""",
+    "web/client.js": """\
 import { render } from "./view.js";
 const api = require("./api");
 
@@ -70,8 +70,8 @@ function start() {
   new Client().fetchUser(1);
   render();
 }
-''',
-    "web/view.ts": '''\
+""",
+    "web/view.ts": """\
 import { Client } from "./client";
 
 export interface View {
@@ -81,13 +81,13 @@ export interface View {
 export function render(): void {
   const c: Client = new Client();
 }
-''',
-    "web/widget.tsx": '''\
+""",
+    "web/widget.tsx": """\
 export function Widget(props: { name: string }) {
   return <div>{props.name}</div>;
 }
-''',
-    "svc/main.go": '''\
+""",
+    "svc/main.go": """\
 package main
 
 import "fmt"
@@ -102,8 +102,8 @@ func main() {
 	s := &Server{}
 	s.Start()
 }
-''',
-    "core/lib.rs": '''\
+""",
+    "core/lib.rs": """\
 use std::collections::HashMap;
 
 pub struct Cache {
@@ -119,8 +119,8 @@ impl Cache {
 pub fn build() -> Cache {
     Cache { map: HashMap::new() }
 }
-''',
-    "java/App.java": '''\
+""",
+    "java/App.java": """\
 import java.util.List;
 
 public class App {
@@ -130,8 +130,8 @@ public class App {
 
     private void helper() {}
 }
-''',
-    "native/math.c": '''\
+""",
+    "native/math.c": """\
 #include <stdio.h>
 
 int add(int a, int b) {
@@ -142,8 +142,8 @@ int main(void) {
     printf("%d", add(1, 2));
     return 0;
 }
-''',
-    "native/shape.cpp": '''\
+""",
+    "native/shape.cpp": """\
 #include "shape.hpp"
 
 class Shape {
@@ -154,8 +154,8 @@ public:
 double total(const Shape& s) {
     return s.area();
 }
-''',
-    "ruby/greeter.rb": '''\
+""",
+    "ruby/greeter.rb": """\
 require "json"
 
 class Greeter
@@ -163,8 +163,8 @@ class Greeter
     format_name(name)
   end
 end
-''',
-    "cs/Program.cs": '''\
+""",
+    "cs/Program.cs": """\
 using System;
 
 namespace Demo {
@@ -176,8 +176,8 @@ namespace Demo {
         static int Compute() { return 1; }
     }
 }
-''',
-    "php/Repo.php": '''\
+""",
+    "php/Repo.php": """\
 <?php
 namespace App;
 
@@ -190,8 +190,8 @@ class Repo {
 }
 
 function helper($x) { return $x; }
-''',
-    "scripts/deploy.sh": '''\
+""",
+    "scripts/deploy.sh": """\
 #!/bin/bash
 source ./env.sh
 
@@ -201,7 +201,7 @@ deploy() {
 }
 
 deploy
-''',
+""",
     "README.md": "# demo\n",
 }
 

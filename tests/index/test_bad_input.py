@@ -27,12 +27,22 @@ def repo(tmp_path: Path) -> Path:
 
 
 def test_binary_oversize_invalid_utf8(repo: Path, open_index: Callable[..., RepoIndex]) -> None:
-    write_files(repo, {"blob.py": b"\x00\x01\x02def x(): pass\n", "big.py": "x = 1\n" * 50,
-                       "latin.py": "s = 'caf\xe9'\n".encode("latin-1"), "ok.py": "def ok(): pass\n"})
+    write_files(
+        repo,
+        {
+            "blob.py": b"\x00\x01\x02def x(): pass\n",
+            "big.py": "x = 1\n" * 50,
+            "latin.py": "s = 'caf\xe9'\n".encode("latin-1"),
+            "ok.py": "def ok(): pass\n",
+        },
+    )
     index = open_index(repo, max_file_size=200)
     summary = index.update()
     assert {s.path: s.reason for s in summary.skipped_files} == {
-        "blob.py": "binary", "big.py": "too_large", "latin.py": "invalid_utf8"}
+        "blob.py": "binary",
+        "big.py": "too_large",
+        "latin.py": "invalid_utf8",
+    }
     assert summary.skipped == {"binary": 1, "too_large": 1, "invalid_utf8": 1}
     assert summary.indexed == 2
     assert [s.name for s in index.definitions("ok")] == ["ok"]
@@ -52,12 +62,18 @@ def test_symlink_loops_and_dangling_links(repo: Path, open_index: Callable[..., 
     os.symlink("good.py", repo / "alias.py")  # a working link is indexed
     os.symlink(".", repo / "self_dir")  # a directory loop is never walked into
     index = open_index(repo)
-    assert _reasons(index) == {"loop.py": "symlink_loop", "a.py": "symlink_loop", "b.py": "symlink_loop",
-                               "dangling.py": "broken_symlink"}
+    assert _reasons(index) == {
+        "loop.py": "symlink_loop",
+        "a.py": "symlink_loop",
+        "b.py": "symlink_loop",
+        "dangling.py": "broken_symlink",
+    }
     assert sorted(s.path for s in index.definitions("good")) == ["alias.py", "good.py"]
 
 
-def test_plain_directory_with_directory_symlink_loop(tmp_path: Path, open_index: Callable[..., RepoIndex]) -> None:
+def test_plain_directory_with_directory_symlink_loop(
+    tmp_path: Path, open_index: Callable[..., RepoIndex]
+) -> None:
     write_files(tmp_path, {"d/m.py": "def m(): pass\n"})
     os.symlink("..", tmp_path / "d" / "up")
     index = open_index(tmp_path)
@@ -106,5 +122,12 @@ def test_file_vanishing_mid_scan(repo: Path, open_index: Callable[..., RepoIndex
 
 
 def test_every_reason_has_a_description() -> None:
-    assert set(SKIP_REASONS) >= {"binary", "too_large", "invalid_utf8", "symlink_loop", "unreadable", "vanished"}
+    assert set(SKIP_REASONS) >= {
+        "binary",
+        "too_large",
+        "invalid_utf8",
+        "symlink_loop",
+        "unreadable",
+        "vanished",
+    }
     assert all(text and text[0].islower() for text in SKIP_REASONS.values())

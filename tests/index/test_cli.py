@@ -15,8 +15,9 @@ from tests.index.conftest import write_files
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "codeassist", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "codeassist", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.fixture
@@ -31,8 +32,10 @@ def test_index_json_then_incremental(repo: Path) -> None:
     data = json.loads(first.stdout)
     assert data["indexed"] == 15 and data["skipped"] == {"unsupported": 1, "binary": 1, "too_large": 1}
     assert data["definitions"] > 30 and data["files_per_second"] > 0
-    assert {(s["path"], s["reason"]) for s in data["skipped_files"]} == {("bin.py", "binary"),
-                                                                          ("huge.py", "too_large")}
+    assert {(s["path"], s["reason"]) for s in data["skipped_files"]} == {
+        ("bin.py", "binary"),
+        ("huge.py", "too_large"),
+    }
     second = json.loads(run("index", "--json", cwd=repo).stdout)
     assert (second["indexed"], second["unchanged"]) == (0, 15)
 
@@ -40,7 +43,10 @@ def test_index_json_then_incremental(repo: Path) -> None:
 def test_index_summary_and_verbose(repo: Path) -> None:
     plain = run("index", cwd=repo)
     assert plain.returncode == 0
-    assert "15 indexed" in plain.stdout and "Skipped: 1 binary, 1 too large (--verbose lists them)." in plain.stdout
+    assert (
+        "15 indexed" in plain.stdout
+        and "Skipped: 1 binary, 1 too large (--verbose lists them)." in plain.stdout
+    )
     assert "bin.py" not in plain.stdout
     verbose = run("index", "--verbose", cwd=repo)
     assert "  bin.py: binary file (NUL bytes)" in verbose.stdout
@@ -79,7 +85,7 @@ def test_symbols_prints_one_based_positions(repo: Path, tmp_path: Path) -> None:
     done = run("-C", str(repo), "symbols", "gree", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
-        "app/models.py:16:9  method  User.greet  def greet(self, other: \"User\") -> str:",
+        'app/models.py:16:9  method  User.greet  def greet(self, other: "User") -> str:',
         "ruby/greeter.rb:3:7  class  Greeter  class Greeter",
     ]
     data = json.loads(run("symbols", "--json", "User", cwd=repo).stdout)
@@ -94,8 +100,14 @@ def test_symbols_without_match_exits_1(repo: Path) -> None:
 
 def _run_in_terminal(args: list[str], cwd: Path) -> bytes:
     controller, terminal = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "codeassist", *args], cwd=cwd, stdin=terminal,
-                            stdout=terminal, stderr=terminal, env={**os.environ, "TERM": "xterm", "COLUMNS": "100"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "codeassist", *args],
+        cwd=cwd,
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        env={**os.environ, "TERM": "xterm", "COLUMNS": "100"},
+    )
     os.close(terminal)
     chunks: list[bytes] = []
     while True:

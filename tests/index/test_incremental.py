@@ -29,7 +29,9 @@ def test_second_scan_parses_nothing(poly_repo: Path, open_index: Callable[..., R
     assert second.definitions == first.definitions
 
 
-def test_edit_delete_rename_leave_no_stale_rows(poly_repo: Path, open_index: Callable[..., RepoIndex]) -> None:
+def test_edit_delete_rename_leave_no_stale_rows(
+    poly_repo: Path, open_index: Callable[..., RepoIndex]
+) -> None:
     index = open_index(poly_repo)
     index.update()
     (poly_repo / "app/util.py").write_text("def kebab(text):\n    return text\n", encoding="utf-8")
@@ -46,14 +48,18 @@ def test_edit_delete_rename_leave_no_stale_rows(poly_repo: Path, open_index: Cal
     db = sqlite3.connect(poly_repo / ".codeassist" / "index.db")
     try:
         paths = {row[0] for row in db.execute("SELECT path FROM files")}
-        orphans = db.execute("SELECT count(*) FROM refs WHERE file_id NOT IN (SELECT id FROM files)").fetchone()
+        orphans = db.execute(
+            "SELECT count(*) FROM refs WHERE file_id NOT IN (SELECT id FROM files)"
+        ).fetchone()
     finally:
         db.close()
     assert "svc/main.go" not in paths and "ruby/greeter.rb" not in paths
     assert orphans == (0,)
 
 
-def test_touched_but_identical_file_is_not_reparsed(poly_repo: Path, open_index: Callable[..., RepoIndex]) -> None:
+def test_touched_but_identical_file_is_not_reparsed(
+    poly_repo: Path, open_index: Callable[..., RepoIndex]
+) -> None:
     index = open_index(poly_repo)
     index.update()
     path = poly_repo / "app/models.py"
@@ -62,25 +68,42 @@ def test_touched_but_identical_file_is_not_reparsed(poly_repo: Path, open_index:
     assert (summary.indexed, summary.unchanged) == (0, 15)  # same content hash
 
 
-def test_gitignore_codeassistignore_and_extra_ignore(tmp_path: Path, open_index: Callable[..., RepoIndex]) -> None:
+def test_gitignore_codeassistignore_and_extra_ignore(
+    tmp_path: Path, open_index: Callable[..., RepoIndex]
+) -> None:
     root = tmp_path / "r"
     make_git_repo(root, {"src/a.py": "def a(): pass\n", ".gitignore": "build/\n*.gen.py\n"}).close()
-    write_files(root, {
-        "build/out.py": "def built(): pass\n", "src/x.gen.py": "def gen(): pass\n",
-        "src/new.py": "def fresh(): pass\n",  # untracked, not ignored: indexed
-        "vendor/lib.py": "def vendored(): pass\n", "docs/conf.py": "def conf(): pass\n",
-        ".codeassistignore": "# vendored code\nvendor/\n",
-    })
+    write_files(
+        root,
+        {
+            "build/out.py": "def built(): pass\n",
+            "src/x.gen.py": "def gen(): pass\n",
+            "src/new.py": "def fresh(): pass\n",  # untracked, not ignored: indexed
+            "vendor/lib.py": "def vendored(): pass\n",
+            "docs/conf.py": "def conf(): pass\n",
+            ".codeassistignore": "# vendored code\nvendor/\n",
+        },
+    )
     index = open_index(root, extra_ignore=["docs/*.py"])
     index.update()
-    indexed = {s.name for name in ("a", "fresh", "built", "gen", "vendored", "conf") for s in index.definitions(name)}
+    indexed = {
+        s.name for name in ("a", "fresh", "built", "gen", "vendored", "conf") for s in index.definitions(name)
+    }
     assert indexed == {"a", "fresh"}
 
 
 def test_plain_directory_honours_gitignore(tmp_path: Path, open_index: Callable[..., RepoIndex]) -> None:
-    write_files(tmp_path, {"m.py": "def m(): pass\n", ".gitignore": "skip/\n", "skip/s.py": "def s(): pass\n",
-                           "sub/.gitignore": "*.py\n!keep.py\n", "sub/drop.py": "def drop(): pass\n",
-                           "sub/keep.py": "def keep(): pass\n"})
+    write_files(
+        tmp_path,
+        {
+            "m.py": "def m(): pass\n",
+            ".gitignore": "skip/\n",
+            "skip/s.py": "def s(): pass\n",
+            "sub/.gitignore": "*.py\n!keep.py\n",
+            "sub/drop.py": "def drop(): pass\n",
+            "sub/keep.py": "def keep(): pass\n",
+        },
+    )
     index = open_index(tmp_path)
     summary = index.update()
     assert summary.indexed == 2
@@ -89,7 +112,9 @@ def test_plain_directory_honours_gitignore(tmp_path: Path, open_index: Callable[
     assert not (tmp_path / ".git").exists()
 
 
-def test_index_dir_ignored_through_info_exclude(poly_repo: Path, open_index: Callable[..., RepoIndex]) -> None:
+def test_index_dir_ignored_through_info_exclude(
+    poly_repo: Path, open_index: Callable[..., RepoIndex]
+) -> None:
     gitignore_before = (poly_repo / ".gitignore").exists()
     open_index(poly_repo).update()
     repo = git.Repo(poly_repo)
@@ -179,7 +204,7 @@ def test_symbols_prefix_and_exact_first(poly_repo: Path, open_index: Callable[..
     names = [s.name for s in index.symbols("s")]
     assert set(names) == {"save", "slugify", "start", "Server", "Start", "Shape"}
     assert [s.name for s in index.symbols("Sta")] == ["Start", "start"]  # same length: by name
-    assert [s.name for s in index.symbols("User")][0] == "User"
+    assert index.symbols("User")[0].name == "User"
     assert index.symbols("user")[0].name == "User"  # case-insensitive
     assert index.symbols("%") == [] and index.symbols("") == []
     assert [s.name for s in index.symbols("_")] == ["__init__"]  # "_" is literal, not a wildcard

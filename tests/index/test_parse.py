@@ -11,28 +11,71 @@ from codeassist.index import RepoIndex, Symbol, language_for_path
 
 # path -> (definitions expected as (name, kind, scope), references expected, imports expected)
 EXPECTED: dict[str, tuple[set[tuple[str, str, str]], set[str], list[str]]] = {
-    "app/models.py": ({("Base", "class", ""), ("save", "method", "Base"), ("User", "class", ""),
-                       ("__init__", "method", "User"), ("greet", "method", "User"),
-                       ("format_greeting", "function", "")},
-                      {"slugify", "format_greeting", "Base", "Clock"}, ["app.util"]),
-    "web/client.js": ({("Client", "class", ""), ("fetchUser", "method", "Client"), ("start", "function", "")},
-                      {"fetchUser", "Client", "render", "get"}, ["./view.js", "./api"]),
+    "app/models.py": (
+        {
+            ("Base", "class", ""),
+            ("save", "method", "Base"),
+            ("User", "class", ""),
+            ("__init__", "method", "User"),
+            ("greet", "method", "User"),
+            ("format_greeting", "function", ""),
+        },
+        {"slugify", "format_greeting", "Base", "Clock"},
+        ["app.util"],
+    ),
+    "web/client.js": (
+        {("Client", "class", ""), ("fetchUser", "method", "Client"), ("start", "function", "")},
+        {"fetchUser", "Client", "render", "get"},
+        ["./view.js", "./api"],
+    ),
     "web/view.ts": ({("View", "interface", ""), ("render", "function", "")}, {"Client"}, ["./client"]),
     "web/widget.tsx": ({("Widget", "function", "")}, set(), []),
-    "svc/main.go": ({("Server", "type", ""), ("Start", "method", ""), ("main", "function", "")},
-                    {"Println", "Start", "Server"}, ["fmt"]),
-    "core/lib.rs": ({("Cache", "class", ""), ("lookup", "method", "Cache"), ("build", "function", "")},
-                    {"get", "Cache"}, ["std::collections::HashMap"]),
-    "java/App.java": ({("App", "class", ""), ("run", "method", "App"), ("helper", "method", "App")},
-                      {"helper"}, ["java.util.List"]),
+    "svc/main.go": (
+        {("Server", "type", ""), ("Start", "method", ""), ("main", "function", "")},
+        {"Println", "Start", "Server"},
+        ["fmt"],
+    ),
+    "core/lib.rs": (
+        {("Cache", "class", ""), ("lookup", "method", "Cache"), ("build", "function", "")},
+        {"get", "Cache"},
+        ["std::collections::HashMap"],
+    ),
+    "java/App.java": (
+        {("App", "class", ""), ("run", "method", "App"), ("helper", "method", "App")},
+        {"helper"},
+        ["java.util.List"],
+    ),
     "native/math.c": ({("add", "function", ""), ("main", "function", "")}, {"add", "printf"}, ["stdio.h"]),
-    "native/shape.cpp": ({("Shape", "class", ""), ("area", "method", "Shape"), ("total", "function", "")},
-                         {"area", "Shape"}, ["shape.hpp"]),
-    "ruby/greeter.rb": ({("Greeter", "class", ""), ("hello", "method", "Greeter")}, {"format_name"}, ["json"]),
-    "cs/Program.cs": ({("Demo", "module", ""), ("Program", "class", "Demo"), ("Main", "method", "Demo.Program"),
-                       ("Compute", "method", "Demo.Program")}, {"WriteLine", "Compute"}, ["System"]),
-    "php/Repo.php": ({("App", "module", ""), ("Repo", "class", ""), ("find", "method", "Repo"),
-                      ("helper", "function", "")}, {"helper"}, ["Foo\\Bar"]),
+    "native/shape.cpp": (
+        {("Shape", "class", ""), ("area", "method", "Shape"), ("total", "function", "")},
+        {"area", "Shape"},
+        ["shape.hpp"],
+    ),
+    "ruby/greeter.rb": (
+        {("Greeter", "class", ""), ("hello", "method", "Greeter")},
+        {"format_name"},
+        ["json"],
+    ),
+    "cs/Program.cs": (
+        {
+            ("Demo", "module", ""),
+            ("Program", "class", "Demo"),
+            ("Main", "method", "Demo.Program"),
+            ("Compute", "method", "Demo.Program"),
+        },
+        {"WriteLine", "Compute"},
+        ["System"],
+    ),
+    "php/Repo.php": (
+        {
+            ("App", "module", ""),
+            ("Repo", "class", ""),
+            ("find", "method", "Repo"),
+            ("helper", "function", ""),
+        },
+        {"helper"},
+        ["Foo\\Bar"],
+    ),
     "scripts/deploy.sh": ({("deploy", "function", "")}, {"build_all", "deploy"}, ["./env.sh"]),
 }
 
@@ -57,13 +100,27 @@ def test_definitions_references_imports(indexed: RepoIndex, path: str) -> None:
 
 def test_every_language_of_the_issue_is_covered() -> None:
     languages = {language_for_path(path) for path in EXPECTED}
-    assert languages >= {"python", "javascript", "typescript", "tsx", "go", "rust", "java", "c", "cpp",
-                         "ruby", "csharp", "php", "bash"}
+    assert languages >= {
+        "python",
+        "javascript",
+        "typescript",
+        "tsx",
+        "go",
+        "rust",
+        "java",
+        "c",
+        "cpp",
+        "ruby",
+        "csharp",
+        "php",
+        "bash",
+    }
 
 
 def test_positions_are_zero_based_str_columns(tmp_path: Path, open_index: Callable[..., RepoIndex]) -> None:
-    (tmp_path / "u.py").write_text('s = "héllo wörld"; t = 1\ndef größe(x):\n    return größe(x)\n',
-                                   encoding="utf-8")
+    (tmp_path / "u.py").write_text(
+        's = "héllo wörld"; t = 1\ndef größe(x):\n    return größe(x)\n', encoding="utf-8"
+    )
     index = open_index(tmp_path)
     index.update()
     [sym] = index.definitions("größe")
@@ -72,7 +129,7 @@ def test_positions_are_zero_based_str_columns(tmp_path: Path, open_index: Callab
     [ref] = index.references("größe")
     assert (ref.line, ref.col) == (2, 11)  # "    return " is 11 characters
     line = (tmp_path / "u.py").read_text(encoding="utf-8").splitlines()[ref.line]
-    assert line[ref.col:].startswith("größe")
+    assert line[ref.col :].startswith("größe")
 
 
 def test_signatures_are_headers_only(indexed: RepoIndex) -> None:

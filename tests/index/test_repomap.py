@@ -12,12 +12,15 @@ from tests.index.conftest import make_git_repo
 # A hub everybody calls, a few leaves, and an island nobody references.
 HUB_REPO = {
     "core/hub.py": "class Registry:\n    def register(self, item):\n        return item\n\n"
-                   "def lookup_service(name):\n    return Registry().register(name)\n",
-    **{f"feature/f{i}.py": f"from core.hub import lookup_service\n\ndef feature_{i}():\n"
-                           f"    return lookup_service('f{i}')\n" for i in range(6)},
+    "def lookup_service(name):\n    return Registry().register(name)\n",
+    **{
+        f"feature/f{i}.py": f"from core.hub import lookup_service\n\ndef feature_{i}():\n"
+        f"    return lookup_service('f{i}')\n"
+        for i in range(6)
+    },
     "island/alone.py": "def lonely_function(a, b):\n    total = a + b\n    return total\n",
     "island/friend.py": "from island.alone import lonely_function\n\n"
-                        "def befriend():\n    return lonely_function(1, 2)\n",
+    "def befriend():\n    return lonely_function(1, 2)\n",
 }
 
 
@@ -33,7 +36,11 @@ def test_most_referenced_definitions_come_first(tmp_path: Path, open_index: Call
     result = index.repo_map(1000)
     assert result.files[0] == "core/hub.py"
     assert result.text.splitlines()[:4] == [  # grouped by file, in source order, nested by scope
-        "core/hub.py:", "  class Registry:", "    def register(self, item):", "  def lookup_service(name):"]
+        "core/hub.py:",
+        "  class Registry:",
+        "    def register(self, item):",
+        "  def lookup_service(name):",
+    ]
     assert result.files[-6:] == [f"feature/f{i}.py" for i in range(6)]  # nobody calls the features
     assert "return" not in result.text and "total = a + b" not in result.text  # signatures only
     assert result.tokens == estimate_tokens(result.text) <= 1000
@@ -73,7 +80,9 @@ def test_empty_repository(tmp_path: Path, open_index: Callable[..., RepoIndex]) 
     assert (result.text, result.files, result.tokens) == ("", [], 0)
 
 
-def test_warm_map_comes_from_the_persisted_graph(tmp_path: Path, open_index: Callable[..., RepoIndex]) -> None:
+def test_warm_map_comes_from_the_persisted_graph(
+    tmp_path: Path, open_index: Callable[..., RepoIndex]
+) -> None:
     index = _indexed(tmp_path, open_index)
     expected = index.repo_map(1000, focus_idents=["lonely_function"])
     index.close()
