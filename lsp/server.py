@@ -231,7 +231,7 @@ async def code_action(ls: CodeassistServer, params: types.CodeActionParams) -> l
     doc = ls.workspace.get_text_document(params.text_document.uri)
     offered = actions.offer(doc, params.range)
     if offered and not _can_resolve_edits(ls):  # an old client: compute the edit now
-        return [await code_action_resolve(ls, action) for action in offered]
+        return [await code_action_resolve(ls, a) if a.data is not None else a for a in offered]
     return offered
 
 
@@ -259,6 +259,20 @@ async def code_action_resolve(ls: CodeassistServer, action: types.CodeAction) ->
     return action
 
 
+async def execute_refactor(ls: CodeassistServer, *args: Any) -> dict[str, Any]:
+    try:
+        where = actions.ActionData.parse(args[0] if args else None, kind="refactor")
+    except ValueError as exc:
+        raise JsonRpcInvalidParams(str(exc)) from exc
+    doc = ls.workspace.get_text_document(where.uri)
+    instruction = cv.instruction_at(doc, where.range)
+    if instruction is None:
+        raise _failed("There is no comment or selection to take the refactor instruction from.")
+    from codeassist_lsp.refactor import run_refactor  # the Claude SDK loads only when used
+
+    return await run_refactor(ls, instruction.text)
+
+
 def _failed(message: str) -> JsonRpcException:
     return JsonRpcException(message, code=types.LSPErrorCodes.RequestFailed.value)
 
@@ -280,4 +294,5 @@ def create_server(*, probe_interval: float = 2.0) -> CodeassistServer:
         code_action_kinds=[types.CodeActionKind.RefactorRewrite], resolve_provider=True))(code_action)
     ls.feature(types.CODE_ACTION_RESOLVE)(code_action_resolve)
     ls.command(actions.STATUS_COMMAND)(execute_status)
+    ls.command(actions.REFACTOR_COMMAND)(execute_refactor)
     return ls

@@ -29,3 +29,5 @@ async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest):  #
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     return make_repo(tmp_path / "repo")
+
+

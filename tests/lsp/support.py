@@ -161,3 +161,11 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
         pass
     finally:
         writer.close()
+
+
+async def raw_request(client: LanguageClient, msg_id: int, method: str, params: Any) -> Any:
+    """Send a request exactly as given (no client-side validation) and wait for its answer."""
+    future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    client.protocol._request_futures[msg_id] = future  # type: ignore[assignment]
+    client.protocol._send_data({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
+    return await asyncio.wait_for(future, timeout=30)

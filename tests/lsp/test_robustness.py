@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
-from tests.lsp.support import Forwarder, inline_params, open_doc, start, statuses, wait_for
+from tests.lsp.support import Forwarder, inline_params, open_doc, raw_request, start, statuses, wait_for
 from tests.support.llama import LlamaServerInfo, free_port
 
 
@@ -60,14 +59,6 @@ async def test_settings_change_turns_completions_off(client: LanguageClient, rep
     answer = await client.text_document_inline_completion_async(inline_params(uri, 16, 11))
     assert answer is not None and list(answer.items) == []
     assert client.messages == [] or all(m.type != types.MessageType.Error for m in client.messages)
-
-
-async def raw_request(client: LanguageClient, msg_id: int, method: str, params: Any) -> Any:
-    """Send a request exactly as given (no client-side validation) and wait for its answer."""
-    future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-    client.protocol._request_futures[msg_id] = future  # type: ignore[assignment]
-    client.protocol._send_data({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
-    return await asyncio.wait_for(future, timeout=30)
 
 
 MALFORMED: list[tuple[str, Any, int]] = [
