@@ -55,6 +55,12 @@ class Conversation:
         self.messages.append({"role": "user", "content": request})
         reply = self.send(max_tokens=max_tokens)
         plan_uses = [u for u in reply.tool_uses if u.name == PLAN_TOOL]
+        if not plan_uses and reply.stop_reason == "max_tokens":
+            raise RefactorError(
+                f"The model's answer stopped at the output limit ({max_tokens} tokens) before it gave a "
+                "plan, so nothing was changed.",
+                hint="Raise claude.max_tokens, or narrow the instruction.",
+            )
         plan = parse_plan([u.input for u in plan_uses], reply.text)
         self._pending = [u.id for u in reply.tool_uses]
         return plan

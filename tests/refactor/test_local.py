@@ -26,7 +26,7 @@ def test_local_refactor_ends_cleanly_against_llama_server(repo: Path, index: Rep
                                                           llama_server: LlamaServerInfo) -> None:
     before = Checkout.take(repo)
     settings = load_settings(repo, env={}, overrides={
-        "server.url": llama_server.url, "claude.max_tokens": 48, "claude.max_retries": 0,
+        "server.url": llama_server.url, "claude.max_tokens": 24, "claude.max_retries": 0,
         "index.map_tokens": 128, "privacy.cloud": False,  # offline: --local must still work
     })
     ledger = Ledger(repo.parent / "ledger.db")
