@@ -269,37 +269,42 @@ class RepoIndex:
         generation = self._store.generation()
         if self._graph is not None and self._graph.generation == generation:
             return self._graph
+        graph = self._saved_graph(generation)
+        if graph is None:
+            graph = Graph.build(generation, *self._store.graph_rows())
+            self._store.save_graph(generation, graph.to_bytes())
+        self._graph, self._graph_dirty = graph, False
+        return graph
+
+    def _saved_graph(self, generation: int) -> Graph | None:
+        """The persisted graph when it reflects ``generation``."""
         saved = self._store.load_graph()
-        loaded = Graph.from_bytes(saved[1]) if saved is not None and saved[0] == generation else None
-        if loaded is not None:
-            self._graph = loaded
-            self._graph.generation = generation
-        else:
-            self._graph = Graph.build(generation, *self._store.graph_rows())
-            self._store.save_graph(generation, self._graph.to_bytes())
-        self._graph_dirty = False
-        return self._graph
+        if saved is None or saved[0] != generation:
+            return None
+        return Graph.from_bytes(saved[1])
 
     def _refresh_graph(self, before: int, changed: Sequence[str], removed: Sequence[str]) -> None:
-        """Patch the graph for a few changed files, or rebuild it (and persist) for many."""
+        """Patch the graph for a few changed files, or rebuild it (and persist it) for many."""
         with self._lock:
             after = self._store.generation()
             if after == before:
                 return
-            graph = self._graph
-            patchable = graph is not None and graph.generation == before
-            if graph is not None and patchable and len(changed) + len(removed) <= _PATCH_LIMIT:
-                for path in removed:
-                    graph.remove_file(path)
-                for path in changed:
-                    file_id, refcounts, defs = self._store.file_graph_rows(path)
-                    if file_id is None:
-                        graph.remove_file(path)
-                    else:
-                        graph.replace_file(path, refcounts, defs)
-                graph.generation = after
-                self._graph_dirty = True
+            few = len(changed) + len(removed) <= _PATCH_LIMIT
+            graph = self._graph if self._graph is not None and self._graph.generation == before else None
+            if graph is None and few:
+                graph = self._saved_graph(before)
+            if graph is None or not few:
+                self._graph = Graph.build(after, *self._store.graph_rows())
+                self._store.save_graph(after, self._graph.to_bytes())
+                self._graph_dirty = False
                 return
-            self._graph = Graph.build(after, *self._store.graph_rows())
-            self._store.save_graph(after, self._graph.to_bytes())
-            self._graph_dirty = False
+            for path in removed:
+                graph.remove_file(path)
+            for path in changed:
+                file_id, refcounts, defs = self._store.file_graph_rows(path)
+                if file_id is None:
+                    graph.remove_file(path)
+                else:
+                    graph.replace_file(path, refcounts, defs)
+            graph.generation = after
+            self._graph, self._graph_dirty = graph, True

@@ -113,3 +113,21 @@ def test_update_file_patches_the_graph(tmp_path: Path, open_index: Callable[...,
         db.close()
     assert saved == current  # ... so the next process loads it instead of rebuilding
     assert open_index(tmp_path / "hub").repo_map(1000).text == result.text
+
+
+def test_scan_of_a_few_changes_patches_the_persisted_graph(
+    tmp_path: Path, open_index: Callable[..., RepoIndex]
+) -> None:
+    index = _indexed(tmp_path, open_index)
+    before = index.repo_map(1000)
+    index.close()
+    db = sqlite3.connect(tmp_path / "hub" / ".codeassist" / "index.db")
+    with db:  # a full rebuild would now miss every reference; a patch keeps the persisted edges
+        db.execute("DELETE FROM refs")
+    db.close()
+    (tmp_path / "hub" / "island" / "friend.py").write_text("def befriend():\n    return 3\n", encoding="utf-8")
+    reopened = open_index(tmp_path / "hub")
+    assert reopened.update().indexed == 1
+    after = reopened.repo_map(1000)
+    assert after.files[0] == "core/hub.py" == before.files[0]  # still ranked by the persisted edges
+    assert after.files.index("island/alone.py") > before.files.index("island/alone.py")  # lost its caller
