@@ -125,7 +125,9 @@ def test_scan_of_a_few_changes_patches_the_persisted_graph(
     with db:  # a full rebuild would now miss every reference; a patch keeps the persisted edges
         db.execute("DELETE FROM refs")
     db.close()
-    (tmp_path / "hub" / "island" / "friend.py").write_text("def befriend():\n    return 3\n", encoding="utf-8")
+    (tmp_path / "hub" / "island" / "friend.py").write_text(
+        "def befriend():\n    return 3\n", encoding="utf-8"
+    )
     reopened = open_index(tmp_path / "hub")
     assert reopened.update().indexed == 1
     after = reopened.repo_map(1000)
