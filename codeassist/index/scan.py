@@ -39,7 +39,8 @@ SKIP_REASONS: dict[str, str] = {
 }
 _BINARY_SNIFF = 8192
 _BATCH = 48
-_IN_PROCESS_BELOW = 64
+# Starting worker processes costs about a second; below this much source, parse in-process.
+_POOL_FROM_BYTES = 2_000_000
 
 
 @dataclass(slots=True)
@@ -142,7 +143,7 @@ def run_jobs(
 ) -> Iterator[FileResult]:
     """Process ``jobs``, in ``workers`` processes when there are enough; yields as they finish."""
     done = 0
-    if workers <= 1 or len(jobs) < _IN_PROCESS_BELOW:
+    if workers <= 1 or len(jobs) < 2 * workers or sum(job.size for job in jobs) < _POOL_FROM_BYTES:
         for job in jobs:
             yield process(str(root), job, max_size)
             done += 1

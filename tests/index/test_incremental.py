@@ -165,13 +165,16 @@ def test_update_file_uses_the_editor_text(poly_repo: Path, open_index: Callable[
 
 
 def test_many_files_parse_in_worker_processes(tmp_path: Path, open_index: Callable[..., RepoIndex]) -> None:
-    files = {f"pkg/m{i}.py": f"def f{i}(x):\n    return f{i - 1}(x)\n" for i in range(1, 121)}
+    # ~2.4 MB of source: enough for the scan to start worker processes.
+    filler = 'BLOB = """' + "lorem ipsum " * 1700 + '"""\n'
+    files = {f"pkg/m{i}.py": f"def f{i}(x):\n    return f{i - 1}(x)\n\n{filler}" for i in range(1, 121)}
     make_git_repo(tmp_path / "big", files).close()
     index = open_index(tmp_path / "big", workers=2)
     seen: list[tuple[int, int]] = []
     summary = index.update(lambda done, total: seen.append((done, total)))
-    assert summary.indexed == 120 and summary.definitions == 120
+    assert summary.indexed == 120 and summary.definitions == 120 * 2
     assert seen[0] == (0, 120) and seen[-1] == (120, 120)
+    assert len(seen) < 120  # progress arrives per batch of files from the workers
     assert [r.path for r in index.references("f7")] == ["pkg/m8.py"]
 
 
