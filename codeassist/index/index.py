@@ -86,16 +86,26 @@ class RepoIndex:
 
     def rel(self, path: str | Path) -> str:
         """``path`` (absolute inside the repo, or repo-relative) as a repo-relative posix string."""
+        rel = self._inside(path)
+        if rel is None:
+            raise UsageError(
+                f"{path} is outside the repository {self.root}.",
+                hint="Pass a path inside the repository, or run from the right repository (-C).",
+            )
+        return rel
+
+    def _inside(self, path: str | Path) -> str | None:
         candidate = Path(path)
-        if candidate.is_absolute():
+        if not candidate.is_absolute():
+            candidate = self.root / candidate
+        for form in (candidate, candidate.resolve()):
             try:
-                return candidate.resolve().relative_to(self.root).as_posix()
+                rel = form.relative_to(self.root).as_posix()
             except ValueError:
-                try:
-                    return candidate.relative_to(self.root).as_posix()
-                except ValueError:
-                    raise UsageError(f"{path} is outside the repository {self.root}.") from None
-        return candidate.as_posix().removeprefix("./")
+                continue
+            if rel != "." and ".." not in rel.split("/"):
+                return rel
+        return None
 
     # -- scanning ------------------------------------------------------------------------------
     def update(self, progress: ProgressCallback | None = None) -> ScanSummary:
@@ -206,10 +216,13 @@ class RepoIndex:
 
     # -- one file's in-memory text -------------------------------------------------------------
     def update_file(self, path: str | Path, text: str) -> None:
-        """Re-index one file from its in-memory text (unsaved editor buffers). Cheap: one parse."""
-        rel = self.rel(path)
-        language = language_for_path(rel)
-        if language is None:
+        """Re-index one file from its in-memory text (unsaved editor buffers). Cheap: one parse.
+
+        Files outside the repository or of unsupported languages are ignored.
+        """
+        rel = self._inside(path)
+        language = language_for_path(rel) if rel is not None else None
+        if rel is None or language is None:
             return
         data = text.encode("utf-8", "surrogatepass")
         if len(data) > self.settings.max_file_size:
@@ -235,10 +248,14 @@ class RepoIndex:
         return [Reference(*row) for row in self._store.references(name)]
 
     def outline(self, path: str | Path) -> list[Symbol]:
-        return [Symbol(*row) for row in self._store.outline(self.rel(path))]
+        """The file's definitions in source order ([] for files not indexed or outside the repo)."""
+        rel = self._inside(path)
+        return [Symbol(*row) for row in self._store.outline(rel)] if rel is not None else []
 
     def imports(self, path: str | Path) -> list[str]:
-        return self._store.imports(self.rel(path))
+        """Modules the file imports, as written ([] for files not indexed or outside the repo)."""
+        rel = self._inside(path)
+        return self._store.imports(rel) if rel is not None else []
 
     # -- the repository map --------------------------------------------------------------------
     def repo_map(
@@ -257,7 +274,8 @@ class RepoIndex:
         budget = self.settings.map_tokens if tokens is None else tokens
         with self._lock:
             graph = self._current_graph()
-            file_ids = [i for i in (graph.file_index(self.rel(p)) for p in focus_files) if i is not None]
+            rels = [rel for rel in (self._inside(p) for p in focus_files) if rel is not None]
+            file_ids = [i for i in (graph.file_index(rel) for rel in rels) if i is not None]
             ident_ids = [i for i in (graph.ident_index(n) for n in focus_idents) if i is not None]
             ranking = graph.rank(file_ids, ident_ids)
         candidates = [int(i) for i in ranking.def_ids[: max(64, budget // 2)]]

@@ -9,7 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import git
+import pytest
 
+from codeassist.errors import UsageError
 from codeassist.index import RepoIndex
 from tests.index.conftest import make_git_repo, write_files
 
@@ -212,3 +214,19 @@ def test_symbols_prefix_and_exact_first(poly_repo: Path, open_index: Callable[..
     assert index.symbols("%") == [] and index.symbols("") == []
     assert [s.name for s in index.symbols("_")] == ["__init__"]  # "_" is literal, not a wildcard
     assert len(index.symbols("s", limit=2)) == 2
+
+
+def test_paths_outside_the_repository(
+    poly_repo: Path, tmp_path: Path, open_index: Callable[..., RepoIndex]
+) -> None:
+    index = open_index(poly_repo)
+    index.update()
+    outside = tmp_path / "elsewhere.py"
+    outside.write_text("def elsewhere(): pass\n", encoding="utf-8")
+    index.update_file(outside, outside.read_text(encoding="utf-8"))  # an editor buffer outside: ignored
+    index.update_file("../elsewhere.py", "def elsewhere(): pass\n")
+    assert index.definitions("elsewhere") == []
+    assert index.outline(outside) == [] and index.imports("../x.py") == []
+    assert [s.name for s in index.outline(poly_repo / "app" / "util.py")] == ["slugify", "Clock", "now"]
+    with pytest.raises(UsageError, match="outside the repository"):
+        index.rel(outside)
