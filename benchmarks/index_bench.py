@@ -226,11 +226,14 @@ def main() -> None:
     files = build_corpus(root, args.files, args.site_packages)
     print(f"corpus: {len(files)} files in {root}", flush=True)
     ours, sets, updates = bench_codeassist(root, files, args, rng)
-    print("codeassist done", flush=True)
+    for text in report(ours, None, len(files)):
+        print(text, flush=True)
     # aider sees the corpus exactly as it was before our update_file calls (those never touch disk).
     aider = None if args.no_aider else bench_aider(root, files, sets, updates, args)
-    for text in report(ours, aider, len(files)):
-        print(text)
+    if aider is not None:
+        print("side by side with aider's RepoMap:")
+        for text in report(ours, aider, len(files)):
+            print(text)
     print("first lines of the cold map:\n  " + "\n  ".join(ours["first_map_lines"]))
     if args.json:
         args.json.write_text(json.dumps({"codeassist": ours, "aider": aider}, indent=2), encoding="utf-8")
