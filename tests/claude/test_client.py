@@ -6,13 +6,14 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from codeassist.claude.client import ClaudeClient
 from codeassist.claude.datatypes import TEXT_EDITOR_TOOL, Prompt, Reply
 from codeassist.claude.ledger import Ledger
-from codeassist.config import Settings
+from codeassist.config import Settings, load_settings
 from codeassist.errors import (
     CloudAuthError,
     CloudError,
@@ -21,7 +22,7 @@ from codeassist.errors import (
     ConfigError,
     CostLimitError,
 )
-from tests.support.anthropic_stub import AnthropicStub, block, reply
+from tests.support.anthropic_stub import TEST_API_KEY, AnthropicStub, block, reply
 
 MakeClient = Callable[..., ClaudeClient]
 
@@ -291,3 +292,13 @@ def test_local_mode_sends_a_placeholder_key_not_the_real_one(
     assert result.model == "claude-opus-4-7"  # local: the first model the server lists
     assert {r.api_key for r in anthropic_stub.requests} == {"local-no-key"}
     assert [r.path for r in anthropic_stub.requests] == ["/v1/models", "/v1/messages"]  # no cost pre-flight
+
+
+def test_endpoint_from_anthropic_base_url(anthropic_stub: AnthropicStub, ledger: Ledger,
+                                          tmp_path: Path) -> None:
+    settings = load_settings(tmp_path, env={"ANTHROPIC_BASE_URL": anthropic_stub.url})
+    assert settings.sources["claude.base_url"] == "env ANTHROPIC_BASE_URL"
+    client = ClaudeClient(settings, ledger, api_key=TEST_API_KEY)
+    anthropic_stub.script(reply.text("via the environment"))
+    assert client.ask("hi") == "via the environment"
+    client.close()
