@@ -14,7 +14,7 @@ import pytest
 from codeassist.claude.client import ClaudeClient
 from codeassist.claude.ledger import Ledger
 from codeassist.config import load_settings
-from codeassist.errors import CloudError, RefactorError
+from codeassist.errors import RefactorError
 from codeassist.index import RepoIndex
 from codeassist.refactor import AcceptAll, RefactorOptions, RefactorRunner
 from tests.refactor.conftest import Checkout, git
@@ -36,8 +36,8 @@ def test_local_refactor_ends_cleanly_against_llama_server(repo: Path, index: Rep
     try:
         report = RefactorRunner(repo, settings, client, index).run(
             "Rename Store.fetch to Store.load", options, AcceptAll())
-    except (RefactorError, CloudError) as exc:  # a clean, explained stop (e.g. no usable plan)
-        assert exc.message.endswith(".") and "Traceback" not in str(exc)
+    except RefactorError as exc:  # the round trip worked; the tiny model's answer is no plan
+        assert exc.message.endswith(".") and "nothing was changed" in exc.message
         before.assert_untouched(repo)
     else:
         assert report.estimate is not None and report.estimate.local
@@ -50,4 +50,6 @@ def test_local_refactor_ends_cleanly_against_llama_server(repo: Path, index: Rep
             before.assert_untouched(repo)
     finally:
         client.close()
-    assert client.spent_usd == 0.0 and ledger.total_cost() == 0.0
+    (row,) = ledger.summary()  # at least the plan turn went through /v1/messages and was booked
+    assert row.command == "refactor" and row.calls >= 1 and row.input_tokens > 0 and row.output_tokens > 0
+    assert client.spent_usd == 0.0 and row.cost_usd == 0.0
