@@ -252,6 +252,10 @@ class AnthropicStub:
         with self._lock:
             self.requests.append(rec)
 
+    def count(self, body: dict[str, Any]) -> int:
+        """``count_tokens``: every input token of the request (nothing is cached by counting)."""
+        return tokens("".join(s for s, _ in _segments(body)))
+
     def usage_for(self, body: dict[str, Any]) -> dict[str, int]:
         """Input usage of a request, with prompt caching emulated."""
         segments = _segments(body)

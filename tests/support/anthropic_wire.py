@@ -99,8 +99,7 @@ class Handler(BaseHTTPRequestHandler):
         if body is None:
             self._error(400, "invalid_request_error", "stub: the body is not JSON")
         elif path == "/v1/messages/count_tokens":
-            usage = self.stub.usage_for({**body, "model": "count-only"})
-            self._json(200, {"input_tokens": sum(usage.values())})
+            self._json(200, {"input_tokens": self.stub.count(body)})
         elif path == "/v1/messages":
             self._messages(body)
         else:
