@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
 from pathlib import Path
 
 from codeassist.index import RepoIndex
@@ -71,6 +73,11 @@ def test_three_file_rename_lands_on_a_new_branch(repo: Path, index: RepoIndex,
     assert "    11\t    def fetch(self, key):" in result_text(view)
     assert [b.get("is_error", False) for b in tool_results(bodies[3])] == [False, False, False]
     assert anthropic_stub.pending == 0
+    # one stable prefix for every turn (tools, system text, repo map and files): the cache serves it
+    assert all(b["tools"] == bodies[0]["tools"] and b["system"] == bodies[0]["system"] for b in bodies)
+    assert bodies[0]["system"][-1]["cache_control"] == {"type": "ephemeral"}
+    assert "<repository_map>" in bodies[0]["system"][-1]["text"]
+    assert '<file path="shop/store.py">' in bodies[0]["system"][-1]["text"]
 
 
 def test_whitespace_drifted_old_text_is_applied_once_and_reported(repo: Path, index: RepoIndex,
@@ -213,3 +220,29 @@ def test_leftover_references_fail_and_nothing_is_committed(repo: Path, index: Re
     assert failure.startswith("`fetch` was renamed or removed, but it is still referenced at ")
     assert "shop/service.py:5:" in failure and "tests/test_store.py:7:" in failure
     before.assert_untouched(repo)
+
+
+def test_failing_test_command_is_sent_back_and_repaired(repo: Path, index: RepoIndex,
+                                                        anthropic_stub: AnthropicStub) -> None:
+    before = Checkout.take(repo)
+    check = (f"{shlex.quote(sys.executable)} -c \"from shop.store import Store; s = Store(); "
+             "assert s.fetch('missing', 5) == 5, 'no default'\"")
+    anthropic_stub.script(
+        plan_reply("Give Store.fetch a default.", ("shop/store.py",)),
+        reply.edit("str_replace", "shop/store.py", old_str="    def fetch(self, key):\n",
+                   new_str="    def fetch(self, key, default=None):\n"),  # forgets to use it
+        reply.text("Done."),
+        reply.edit("str_replace", "shop/store.py", old_str="        return self._data.get(key)\n",
+                   new_str="        return self._data.get(key, default)\n"),
+        reply.text("Now the default is returned."),
+    )
+
+    report = run_refactor(repo, anthropic_stub, "Give Store.fetch a default argument", index, test_cmd=check)
+
+    assert report.status == "committed", report.failures
+    assert report.repair_rounds == 1 and report.failures == []
+    repair = anthropic_stub.message_requests[3]["messages"][-1]["content"]
+    text = repair if isinstance(repair, str) else "".join(b.get("text", "") for b in repair)
+    assert "failed (exit 1)" in text and "AssertionError: no default" in text
+    assert "return self._data.get(key, default)" in git(repo, "show", "refactor/test:shop/store.py")
+    before.assert_same_checkout(repo)
