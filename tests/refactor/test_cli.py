@@ -152,3 +152,23 @@ def test_bad_input_gets_a_clear_message(repo: Path, anthropic_stub: AnthropicStu
     assert all("Traceback" not in p.stderr for p in (empty, bad_base, taken, missing_file))
     assert anthropic_stub.requests == []
     before.assert_untouched(repo)
+
+
+def test_declining_the_plan_or_the_review_commits_nothing(repo: Path, index: RepoIndex,
+                                                          anthropic_stub: AnthropicStub) -> None:
+    before = Checkout.take(repo)
+    anthropic_stub.script(plan_reply())
+    declined_plan = codeassist(repo, anthropic_stub, RENAME, stdin="n\n")
+    rename_script(anthropic_stub)
+    # apply the plan: yes; show the diffs: yes; commit: no
+    declined_review = codeassist(repo, anthropic_stub, RENAME, stdin="y\ny\nn\n")
+
+    assert declined_plan.returncode == 130
+    assert "Apply this plan in a new worktree?" in declined_plan.stdout
+    assert "The plan was declined; nothing was changed." in declined_plan.stderr
+    assert declined_review.returncode == 130
+    assert "modified  shop/store.py  +1 -1" in declined_review.stdout
+    assert "+    def load(self, key):" in declined_review.stdout  # the diff was shown
+    assert "The changes were declined at review; nothing was committed." in declined_review.stderr
+    assert len(anthropic_stub.message_requests) == 1 + 3
+    before.assert_untouched(repo)
