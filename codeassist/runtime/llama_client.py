@@ -19,6 +19,7 @@ frees its slot.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
@@ -213,10 +214,9 @@ class LlamaClient:
 
     # --- generation ----------------------------------------------------------------------
     async def complete(self, prompt: str, params: CompletionParams | None = None) -> Completion:
+        """The whole completion. ``params.timeout`` (else the client's) bounds the whole request."""
         params = params or CompletionParams()
-        body = {"prompt": prompt, "stream": False, **params.to_json()}
-        data = await self._request("POST", "/completion", body, params.timeout)
-        return Completion.from_json(data)
+        return await self._collect("/completion", {"prompt": prompt, **params.to_json()}, params.timeout)
 
     def stream_complete(self, prompt: str, params: CompletionParams | None = None) -> TextStream:
         params = params or CompletionParams()
@@ -232,9 +232,30 @@ class LlamaClient:
         params = params or CompletionParams()
         body = {"input_prefix": prefix, "input_suffix": suffix,
                 "input_extra": [{"filename": e["filename"], "text": e["text"]} for e in extra],
-                "prompt": prompt, "stream": False, **params.to_json()}
-        data = await self._request("POST", "/infill", body, params.timeout)
-        return Completion.from_json(data)
+                "prompt": prompt, **params.to_json()}
+        return await self._collect("/infill", body, params.timeout)
+
+    async def _collect(self, path: str, body: dict[str, Any], timeout: float | None) -> Completion:
+        """Run a generation streamed and gather it.
+
+        Streamed, llama-server checks for a closed connection before every token, so cancelling
+        the awaiting task stops generation at once; a plain request is noticed only much later.
+        """
+        deadline = timeout if timeout is not None else (self._timeout.read or 60.0)
+        stream = self._stream_completion(path, {**body, "stream": True}, timeout)
+        try:
+            async with asyncio.timeout(deadline), stream:
+                async for _ in stream:
+                    pass
+        except TimeoutError as exc:
+            raise ServerTimeoutError(
+                f"llama-server at {self.base_url} did not finish {path} within {deadline:.1f} s.",
+                hint="Generate fewer tokens, use a smaller model, or raise the timeout.",
+            ) from exc
+        if stream.result is None:
+            raise ServerRequestError(f"llama-server ended {path} without its final result.",
+                                     status=200, hint="`codeassist server logs` shows the server's side.")
+        return stream.result
 
     def stream_chat(self, messages: Sequence[Mapping[str, Any]], params: ChatParams | None = None
                     ) -> TextStream:
