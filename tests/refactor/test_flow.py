@@ -18,7 +18,7 @@ from tests.refactor.conftest import (
     swap,
     tool_results,
 )
-from tests.support.anthropic_stub import AnthropicStub, reply
+from tests.support.anthropic_stub import AnthropicStub, block, reply
 
 RENAME = "Rename Store.fetch to Store.load in shop/store.py and every caller"
 
@@ -245,4 +245,29 @@ def test_failing_test_command_is_sent_back_and_repaired(repo: Path, index: RepoI
     text = repair if isinstance(repair, str) else "".join(b.get("text", "") for b in repair)
     assert "failed (exit 1)" in text and "AssertionError: no default" in text
     assert "return self._data.get(key, default)" in git(repo, "show", "refactor/test:shop/store.py")
+    before.assert_same_checkout(repo)
+
+
+def test_moving_a_module_creates_and_deletes_files(repo: Path, index: RepoIndex,
+                                                   anthropic_stub: AnthropicStub) -> None:
+    before = Checkout.take(repo)
+    service = git(repo, "show", "HEAD:shop/service.py")
+    anthropic_stub.script(
+        plan_reply("Move shop/service.py to shop/pricing.py.", ("shop/service.py",)),
+        reply.message(
+            block.tool_use("str_replace_based_edit_tool",
+                           {"command": "create", "path": "shop/pricing.py", "file_text": service}),
+            block.tool_use("delete_file", {"path": "shop/service.py"}),
+        ),
+        reply.text("Moved."),
+    )
+
+    report = run_refactor(repo, anthropic_stub, "Move shop/service.py to shop/pricing.py", index)
+
+    assert report.status == "committed", report.failures
+    assert {f.path: f.status for f in report.files} == {"shop/pricing.py": "created",
+                                                         "shop/service.py": "deleted"}
+    tree = git(repo, "ls-tree", "-r", "--name-only", "refactor/test").split()
+    assert "shop/pricing.py" in tree and "shop/service.py" not in tree
+    assert git(repo, "show", "refactor/test:shop/pricing.py") == service
     before.assert_same_checkout(repo)
