@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from codeassist.completion import CompletionEngine, CompletionRequest
-from codeassist.errors import CodeassistError, ModelError, ModelServerError
+from codeassist.errors import (
+    CodeassistError,
+    ModelError,
+    ModelServerError,
+    ServerBinaryError,
+    ServerStartError,
+    ServerUnavailableError,
+)
 from codeassist.index import RepoIndex, Symbol
 from codeassist.runtime import LocalRuntime
 from codeassist_lsp.settings import LspOptions
@@ -32,6 +39,8 @@ log = logging.getLogger(__name__)
 State = Literal["idle", "starting", "ready", "down", "disabled"]
 T = TypeVar("T")
 TINY_MARKERS = ("270m",)
+# the model server is not there (as opposed to slow, or answering with an error)
+_DOWN = (ServerUnavailableError, ServerStartError, ServerBinaryError)
 
 
 @dataclass(frozen=True)
@@ -166,10 +175,10 @@ class Backend:
         started = time.perf_counter()
         try:
             result = await engine.complete(request)
-        except ModelServerError as exc:
+        except _DOWN as exc:
             self._server_down(exc)
             return []
-        except CodeassistError as exc:  # e.g. a model file problem: say so, answer nothing
+        except CodeassistError as exc:  # slow, an HTTP error, a model file problem: say so, go on
             self._on_problem("completion", f"codeassist: no completion: {exc}", "warning")
             return []
         self._set_status(last_latency_ms=round((time.perf_counter() - started) * 1000, 1))
@@ -181,8 +190,11 @@ class Backend:
             return None
         try:
             return await engine.generate_snippet(instruction, context, language=language)
-        except ModelServerError as exc:
+        except _DOWN as exc:
             self._server_down(exc)
+            return None
+        except CodeassistError as exc:
+            self._on_problem("snippet", f"codeassist: no snippet: {exc}", "warning")
             return None
 
     def note_edit(self, path: str, line: int) -> None:

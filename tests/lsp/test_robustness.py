@@ -20,7 +20,7 @@ async def test_model_server_down_then_back(client: LanguageClient, repo: Path,
     await start(client, repo, client.client_name,  # type: ignore[attr-defined]
                 {"server": {"url": f"http://127.0.0.1:{port}"}, "completion": {"debounce_ms": 0}})
     uri = open_doc(client, repo / "shapes.py", "python")
-    for line in (10, 16, 7):  # every request is answered, empty, while the server is down
+    for line in (10, 15, 7):  # every request is answered, empty, while the server is down
         answer = await client.text_document_inline_completion_async(inline_params(uri, line, 8))
         assert answer is not None and list(answer.items) == []
     await wait_for(lambda: any(s["state"] == "down" for s in statuses(client)))
@@ -32,7 +32,7 @@ async def test_model_server_down_then_back(client: LanguageClient, repo: Path,
     try:
         await wait_for(lambda: statuses(client)[-1]["state"] == "ready", timeout=30)
         assert any("back" in m.message for m in client.messages if m.type == types.MessageType.Info)
-        answer = await client.text_document_inline_completion_async(inline_params(uri, 16, 11))
+        answer = await client.text_document_inline_completion_async(inline_params(uri, 15, 11))
         assert isinstance(answer, types.InlineCompletionList)
     finally:
         await forwarder.stop()
@@ -56,7 +56,7 @@ async def test_settings_change_turns_completions_off(client: LanguageClient, rep
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
         settings={"codeassist": {"server": {"url": llama_server.url}, "completion": {"enabled": False}}}))
     await wait_for(lambda: statuses(client)[-1]["state"] == "disabled")
-    answer = await client.text_document_inline_completion_async(inline_params(uri, 16, 11))
+    answer = await client.text_document_inline_completion_async(inline_params(uri, 15, 11))
     assert answer is not None and list(answer.items) == []
     assert client.messages == [] or all(m.type != types.MessageType.Error for m in client.messages)
 

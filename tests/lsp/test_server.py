@@ -15,7 +15,8 @@ from tests.support.llama import LlamaServerInfo
 
 
 def options(llama: LlamaServerInfo, **completion: object) -> dict[str, object]:
-    return {"server": {"url": llama.url}, "completion": {"debounce_ms": 40, **completion}}
+    # a generous timeout: CI machines are slow and shared
+    return {"server": {"url": llama.url}, "completion": {"debounce_ms": 40, "timeout": 120, **completion}}
 
 
 async def test_initialize_advertises_features_and_returns_without_a_model_server(
@@ -40,7 +41,7 @@ async def test_inline_completion_in_several_languages_and_positions(
     await start(client, repo, client.client_name, options(llama_server))  # type: ignore[attr-defined]
     positions = [
         ("shapes.py", "python", 10, 8),  # start of `return` in area()
-        ("shapes.py", "python", 16, 11),  # mid-line in total_area()
+        ("shapes.py", "python", 15, 11),  # mid-line in total_area()
         ("greet.js", "javascript", 1, 9),
         ("fib.go", "go", 8, 8),
     ]
@@ -68,7 +69,7 @@ async def test_a_newer_request_supersedes_and_cancel_request_cancels(
     first = client.protocol.send_request_async(types.TEXT_DOCUMENT_INLINE_COMPLETION,
                                                inline_params(uri, 10, 8))
     await asyncio.sleep(0.05)
-    second = client.text_document_inline_completion_async(inline_params(uri, 16, 11))
+    second = client.text_document_inline_completion_async(inline_params(uri, 15, 11))
     superseded, newest = await asyncio.gather(first, second)
     assert list(superseded.items) == []
     assert isinstance(newest, types.InlineCompletionList)
@@ -99,13 +100,13 @@ async def test_answers_for_a_stale_version_are_dropped(
     uri = open_doc(client, repo / "shapes.py", "python")
     # warm up: attach to the model server, so that the next request reaches it at once
     await client.text_document_inline_completion_async(inline_params(uri, 10, 8))
-    pending = client.text_document_inline_completion_async(inline_params(uri, 16, 4))
+    pending = client.text_document_inline_completion_async(inline_params(uri, 15, 4))
     await asyncio.sleep(0.02)
     client.text_document_did_change(types.DidChangeTextDocumentParams(
         text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
         content_changes=[types.TextDocumentContentChangePartial(
-            range=types.Range(start=types.Position(line=16, character=4),
-                              end=types.Position(line=16, character=4)), text="x")]))
+            range=types.Range(start=types.Position(line=15, character=4),
+                              end=types.Position(line=15, character=4)), text="x")]))
     answer = await pending
     assert list(answer.items) == []
 
@@ -114,7 +115,7 @@ async def test_generate_code_action_returns_an_edit(
         client: LanguageClient, repo: Path, llama_server: LlamaServerInfo) -> None:
     await start(client, repo, client.client_name, options(llama_server))  # type: ignore[attr-defined]
     uri = open_doc(client, repo / "shapes.py", "python")
-    comment = types.Position(line=15, character=10)
+    comment = types.Position(line=14, character=10)
     params = types.CodeActionParams(
         text_document=types.TextDocumentIdentifier(uri=uri), range=types.Range(start=comment, end=comment),
         context=types.CodeActionContext(diagnostics=[]))
@@ -127,7 +128,7 @@ async def test_generate_code_action_returns_an_edit(
         action = await client.code_action_resolve_async(action)
     assert action.edit is not None and action.edit.changes is not None
     (edit,) = action.edit.changes[uri]
-    assert edit.range.start == types.Position(line=16, character=0)
+    assert edit.range.start == types.Position(line=15, character=0)
     assert edit.new_text.strip() and edit.new_text.startswith("    ")
 
     code_line = types.Position(line=10, character=4)
