@@ -20,9 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import random
 import threading
-import time
 from collections.abc import AsyncGenerator, Callable
 from typing import Any
 from urllib.parse import urlparse
@@ -43,13 +41,13 @@ from codeassist.claude.payload import (
     usage_from,
 )
 from codeassist.claude.privacy import PrivacyGuard, StreamRestorer
+from codeassist.claude.retry import Retryable, RetryPolicy
 from codeassist.config import Settings
 from codeassist.errors import (
     Cancelled,
     CloudAuthError,
     CloudError,
     CloudResponseError,
-    CloudUnavailableError,
     ConfigError,
     CostLimitError,
 )
@@ -60,8 +58,6 @@ __all__ = ["ClaudeClient"]
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 LOCAL_PLACEHOLDER_KEY = "local-no-key"
-_MAX_DELAY = 30.0
-_MAX_RETRY_AFTER = 60.0
 _RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504, 529}
 _RETRY_STREAM_ERRORS = {"overloaded_error", "api_error", "rate_limit_error", "timeout_error"}
 
@@ -79,15 +75,6 @@ def _transport_errors() -> tuple[type[BaseException], ...]:
 
 
 _TRANSPORT_ERRORS = _transport_errors()
-
-
-class _Retryable(Exception):
-    """One failed attempt that may be retried."""
-
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
 
 
 class ClaudeClient:
@@ -121,6 +108,7 @@ class ClaudeClient:
         self._sdk: anthropic.Anthropic | None = None
         self._lock = threading.Lock()
         self._spent = 0.0
+        self._retry = RetryPolicy(settings.claude.max_retries, settings.claude.retry_backoff)
 
     @staticmethod
     def _default_base_url(settings: Settings, local: bool) -> str:
@@ -200,8 +188,8 @@ class ClaudeClient:
             if on_text is not None:
                 on_text(text)
 
-        reply: Reply = self._with_retries(
-            lambda sdk: self._stream_once(sdk, params, deliver, command), emitted)
+        reply: Reply = self._retry.run(
+            lambda: self._stream_once(self._client(), params, deliver, command), lambda: emitted[0])
         if "system" in params and not self.local and not (reply.usage.cache_read_input_tokens
                                        or reply.usage.cache_creation_input_tokens):
             log.info("The stable prefix was not cached: it is probably below the model's minimum "
@@ -268,7 +256,7 @@ class ClaudeClient:
 
     def _call(self, fn: Callable[[anthropic.Anthropic], Any]) -> Any:
         """A non-streaming call (models, count_tokens) under the same retry policy."""
-        return self._with_retries(lambda sdk: self._plain(fn, sdk), [False])
+        return self._retry.run(lambda: self._plain(fn, self._client()))
 
     def _plain(self, fn: Callable[[anthropic.Anthropic], Any], sdk: anthropic.Anthropic) -> Any:
         try:
@@ -276,37 +264,7 @@ class ClaudeClient:
         except anthropic.APIStatusError as exc:
             raise self._status_error(exc) from exc
         except anthropic.APIConnectionError as exc:
-            raise _Retryable(_connection_reason(exc)) from exc
-
-    def _with_retries(self, attempt: Callable[[anthropic.Anthropic], Any], emitted: list[bool]) -> Any:
-        retries = max(0, self.settings.claude.max_retries)
-        for number in range(retries + 1):
-            sdk = self._client()
-            try:
-                return attempt(sdk)
-            except _Retryable as exc:
-                if emitted[0]:  # text already shown: a retry would repeat it
-                    raise CloudUnavailableError(
-                        f"Claude's answer broke off ({exc.reason}); the partial answer was discarded.",
-                        hint="Run the command again.",
-                    ) from exc
-                if number == retries:
-                    raise CloudUnavailableError(
-                        f"Claude is unavailable: {exc.reason}, still after {retries + 1} attempts.",
-                        hint="Try again in a few minutes (https://status.anthropic.com), or raise "
-                             "claude.max_retries.",
-                    ) from exc
-                delay = self._delay(number, exc.retry_after)
-                log.warning("Claude call failed (%s); retry %d of %d in %.2f s.", exc.reason, number + 1,
-                            retries, delay)
-                time.sleep(delay)
-        raise AssertionError("unreachable")
-
-    def _delay(self, number: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(max(retry_after, 0.0), _MAX_RETRY_AFTER)
-        base = min(self.settings.claude.retry_backoff * 2.0**number, _MAX_DELAY)
-        return base * (1 - 0.25 * random.random())
+            raise Retryable(_connection_reason(exc)) from exc
 
     def _status_error(self, exc: anthropic.APIStatusError) -> Exception:
         status = exc.status_code
@@ -317,7 +275,7 @@ class ClaudeClient:
             )
         if status in _RETRY_STATUS:
             headers = getattr(exc.response, "headers", {})
-            return _Retryable(f"HTTP {status} {error_type(exc.body)}".strip(), retry_after_seconds(headers))
+            return Retryable(f"HTTP {status} {error_type(exc.body)}".strip(), retry_after_seconds(headers))
         hint = ("Check claude.model (`codeassist config show`)." if status == 404
                 else "This looks like a bug in codeassist; please report it with the log (-vv).")
         why = error_message(exc.body, exc.message)
@@ -341,20 +299,20 @@ class ClaudeClient:
         except anthropic.APIStatusError as exc:
             if exc.status_code == 200:  # an `error` event inside the stream
                 if error_type(exc.body) in _RETRY_STREAM_ERRORS:
-                    raise _Retryable(f"stream error {error_type(exc.body)}") from exc
+                    raise Retryable(f"stream error {error_type(exc.body)}") from exc
                 why = error_message(exc.body, exc.message)
                 raise CloudResponseError(f"Claude's answer ended in an error: {why}",
                                          hint="Run the command again.") from exc
             raise self._status_error(exc) from exc
         except anthropic.APIConnectionError as exc:
-            raise _Retryable(_connection_reason(exc)) from exc
+            raise Retryable(_connection_reason(exc)) from exc
         except Cancelled:
             self._record_partial(stream, params["model"], command, "cancelled")
             raise
         except _TRANSPORT_ERRORS as exc:
             self._record_partial(stream, params["model"], command)
             if isinstance(exc, httpx.TimeoutException) or "Timeout" in type(exc).__name__:
-                raise _Retryable("the answer stalled (read timeout)") from exc
+                raise Retryable("the answer stalled (read timeout)") from exc
             raise CloudResponseError(
                 "Claude's answer was cut off mid-stream (the connection closed early); "
                 "nothing of it was used.", hint="Run the command again.") from exc

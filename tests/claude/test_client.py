@@ -66,7 +66,7 @@ def test_model_list_without_sonnet_is_a_clear_error(anthropic_stub: AnthropicStu
 def test_429_then_success_honours_retry_after(anthropic_stub: AnthropicStub, make_client: MakeClient,
                                               caplog: pytest.LogCaptureFixture) -> None:
     anthropic_stub.script(reply.error(429, retry_after_ms=120), reply.text("fine now"))
-    with caplog.at_level(logging.WARNING, logger="codeassist.claude.client"):
+    with caplog.at_level(logging.WARNING, logger="codeassist.claude.retry"):
         result = make_client(max_cost=float("inf")).turn(Prompt.single("hi"))
     assert result.text == "fine now"
     assert len(anthropic_stub.message_requests) == 2
