@@ -302,3 +302,13 @@ def test_endpoint_from_anthropic_base_url(anthropic_stub: AnthropicStub, ledger:
     anthropic_stub.script(reply.text("via the environment"))
     assert client.ask("hi") == "via the environment"
     client.close()
+
+
+def test_a_stalled_stream_times_out_and_is_retried(anthropic_stub: AnthropicStub, make_client: MakeClient,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    anthropic_stub.script(reply.text("too slow", delay=1.0), reply.text("on time"))
+    client = make_client(claude__timeout=0.3, max_cost=float("inf"))
+    with caplog.at_level(logging.WARNING, logger="codeassist.claude.retry"):
+        assert client.turn(Prompt.single("hi")).text == "on time"
+    assert "read timeout" in caplog.text
+    assert len(anthropic_stub.message_requests) == 2
