@@ -140,7 +140,7 @@ def refactor(ctx: click.Context, instruction: str | None, branch: str | None, ba
     settings = a.settings(claude__model=model, privacy__cloud=False if offline else None)
     options = RefactorOptions(
         branch=branch, base=base, files=_split(files), dry_run=dry_run, yes=yes, max_cost=max_cost,
-        model=model, local=local, test_cmd=test_cmd, keep_worktree=keep_worktree,
+        local=local, test_cmd=test_cmd, keep_worktree=keep_worktree,
     )
     report = run_refactor(a.repo, settings, instruction, options, CliObserver(show_diffs=show_diffs))
     print_report(report)

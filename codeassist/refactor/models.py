@@ -18,7 +18,11 @@ FileStatus = Literal["modified", "created", "deleted"]
 
 @dataclass(frozen=True)
 class RefactorOptions:
-    """What the user asked for on the command line (or in the TUI)."""
+    """What the user asked for on the command line (or in the TUI).
+
+    The model is not an option here: it is the client's (``claude.model`` in its settings, else
+    the newest Sonnet the API lists).
+    """
 
     branch: str | None = None  # None: codeassist/refactor-<slug>-<time>
     base: str = "HEAD"
@@ -26,7 +30,6 @@ class RefactorOptions:
     dry_run: bool = False
     yes: bool = False  # skip plan confirmation and diff review
     max_cost: float | None = None  # USD; None: settings.claude.max_cost
-    model: str | None = None
     local: bool = False  # the local llama-server's /v1/messages instead of Claude
     test_cmd: str | None = None
     keep_worktree: bool = False
