@@ -92,8 +92,9 @@ def gather(
     named = [p for p in explicit]
     missing = [p for p in named if p not in known]
     if missing:
-        raise UsageError(f"--files names {', '.join(missing)}, which the base commit does not have.",
-                         hint="Give paths relative to the repository root that exist at --base.")
+        raise UsageError(f"The context files {', '.join(missing)} do not exist at the base commit.",
+                         hint="Give paths relative to the repository root that exist at the base (--base; "
+                              "default HEAD): new, uncommitted files are not part of a refactor.")
     named += [p for p in _paths_in(instruction, known) if p not in named]
     refs: list[str] = []
     if index is not None:
