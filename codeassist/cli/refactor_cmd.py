@@ -159,7 +159,7 @@ def run_refactor(repo: Path, settings: Settings, instruction: str, options: Refa
     from codeassist.refactor.gitops import GitRepo
     from codeassist.refactor.runner import RefactorRunner
 
-    GitRepo.open(repo)  # not a git repository: say so before indexing anything
+    GitRepo.open(repo).resolve_commit(options.base)  # bad repository or base: say so before indexing
     base_url = _local_url(settings) if options.local else None
     client = ClaudeClient(settings, Ledger(), local=options.local, base_url=base_url, command="refactor",
                           max_cost=options.max_cost)

@@ -138,7 +138,17 @@ def test_undo_refuses_branches_it_did_not_make(repo: Path, anthropic_stub: Anthr
     assert_no_worktrees(repo)
 
 
-def test_bad_input_gets_a_clear_message(repo: Path, anthropic_stub: AnthropicStub) -> None:
+def test_bad_input_gets_a_clear_message(repo: Path, anthropic_stub: AnthropicStub, tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    git(fresh, "init", "-q")
+    not_git = codeassist(plain, anthropic_stub, RENAME, "--yes")
+    no_commit = codeassist(fresh, anthropic_stub, RENAME, "--yes")
+    assert not_git.returncode == 7 and "is not inside a git repository" in not_git.stderr
+    assert no_commit.returncode == 7 and "`HEAD` is not a commit" in no_commit.stderr
+    assert not (plain / ".codeassist").exists()
     before = Checkout.take(repo)
     empty = codeassist(repo, anthropic_stub)
     bad_base = codeassist(repo, anthropic_stub, RENAME, "--base", "no-such-rev", "--yes")
