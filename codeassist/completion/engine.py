@@ -86,7 +86,7 @@ class CompletionEngine:
     def __init__(self, runtime: Runtime, index: DefinitionSource | None, settings: CompletionSettings, *,
                  root: Path | None = None, counter: TokenCounter | None = None,
                  variant: Variant = DEFAULT_VARIANT, min_chars: int = 2,
-                 read_model_file: bool = True) -> None:
+                 read_model_file: bool = True, max_predict_ms: int = MAX_PREDICT_MS) -> None:
         self.settings = settings
         self.variant = variant
         self.min_chars = min_chars
@@ -99,7 +99,8 @@ class CompletionEngine:
         self._cache = CompletionCache(settings.cache_size)
         self._caps = _Capabilities()
         self._read_model = read_model_file
-        self._snippets = SnippetWriter(self._request_snippet)
+        self._max_predict_ms = max_predict_ms
+        self._snippets = SnippetWriter(self._request_snippet, n_predict=max(32, 2 * settings.n_predict))
 
     # ---- public API ----------------------------------------------------------------------
     @property
@@ -192,7 +193,7 @@ class CompletionEngine:
         if mode == "completion" and not mid_line:
             stop = ("\n\n",)  # a base model keeps going: one block of lines is enough
         return CompletionParams(n_predict=n_predict, sampling=GREEDY, stop=stop, cache_prompt=True,
-                                id_slot=COMPLETION_SLOT, t_max_predict_ms=MAX_PREDICT_MS,
+                                id_slot=COMPLETION_SLOT, t_max_predict_ms=self._max_predict_ms,
                                 timeout=self.settings.timeout)
 
     async def _send(self, client: LlamaClient, prepared: PreparedRequest, request: CompletionRequest,
@@ -237,7 +238,11 @@ class CompletionEngine:
         except ModelError as exc:
             log.info("cannot read %s (%s); probing /infill instead", caps.model_path, exc.message)
             return
+        except ImportError as exc:  # llama-cpp-python missing: estimates and probing still work
+            log.warning("llama-cpp-python is not importable (%s); probing /infill instead", exc)
+            return
         caps.mode = "infill" if info.has_fim else "completion"
+        caps.chat_template = info.chat_template is not None  # /props shows a generic fallback one
         if tokenizer is not None:
             self._counter = LineCounter(tokenizer)
             self._context.set_counter(self._counter)

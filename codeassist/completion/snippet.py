@@ -53,8 +53,9 @@ def chat_messages(instruction: str, context: str, language: str) -> list[Mapping
 
 
 class SnippetWriter:
-    def __init__(self, send: Send) -> None:
+    def __init__(self, send: Send, n_predict: int = SNIPPET_PREDICT) -> None:
         self._send = send
+        self.n_predict = n_predict
 
     async def write(self, instruction: str, context: str, *, chat: bool, language: str = "") -> str:
         if not instruction.strip():
@@ -62,9 +63,9 @@ class SnippetWriter:
                              hint='Say what the code should do, e.g. "parse a CSV file into dicts".')
         sampling = Sampling(temperature=0.2, top_k=40, top_p=0.95, min_p=0.05, seed=0)
         if chat:
-            params = CompletionParams(n_predict=SNIPPET_PREDICT * 2, sampling=sampling)
+            params = CompletionParams(n_predict=self.n_predict * 2, sampling=sampling)
             answer = await self._send("", params, chat_messages(instruction, context, language))
         else:
-            params = CompletionParams(n_predict=SNIPPET_PREDICT, sampling=sampling, stop=("\n\n\n",))
+            params = CompletionParams(n_predict=self.n_predict, sampling=sampling, stop=("\n\n\n",))
             answer = await self._send(base_prompt(instruction, context, language), params, None)
         return extract_code(answer)

@@ -28,7 +28,9 @@ SOURCE = "\n".join([
 
 
 def run(args: list[str], cwd: Path, url: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CODEASSIST_SERVER_URL": url}
+    # a short generation and a generous timeout: CI machines are slow and shared
+    env = {**os.environ, "CODEASSIST_SERVER_URL": url, "CODEASSIST_COMPLETION_TIMEOUT": "300",
+           "CODEASSIST_COMPLETION_N_PREDICT": "16"}
     return subprocess.run([sys.executable, "-m", "codeassist", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=120)
 
