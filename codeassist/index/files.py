@@ -155,9 +155,9 @@ def _git_ls_files(root: Path) -> list[str] | None:
 def _walk(root: Path) -> list[str]:
     rules = IgnoreRules()
     out: list[str] = []
+    prefix = len(str(root)) + 1
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        rel = Path(dirpath).relative_to(root).as_posix()
-        base = "" if rel == "." else rel
+        base = dirpath[prefix:].replace(os.sep, "/")
         if ".gitignore" in filenames:
             rules.add(_read_lines(Path(dirpath) / ".gitignore"), base)
         keep = []

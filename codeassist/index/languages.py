@@ -52,7 +52,7 @@ LANGUAGES: tuple[str, ...] = tuple(sorted(set(_BY_SUFFIX.values())))
 
 def language_for_path(path: str | PurePath) -> str | None:
     """The index language of ``path`` ("python", "tsx", ...), or None when it is not indexed."""
-    name = PurePath(path).name
+    name = path.rpartition("/")[2] if isinstance(path, str) else path.name
     by_name = _BY_NAME.get(name)
     if by_name is not None:
         return by_name

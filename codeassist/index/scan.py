@@ -19,7 +19,6 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from codeassist.index.languages import language_for_path
 from codeassist.index.treesitter import Parsed, parse
 
 __all__ = ["SKIP_REASONS", "FileResult", "Job", "digest_of", "run_jobs", "stat_file"]
@@ -69,9 +68,9 @@ def digest_of(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def stat_file(root: Path, path: str, max_size: int) -> tuple[os.stat_result | None, str | None, str]:
-    """(stat, skip reason, detail) of one listed file; (None, None, "") when it is gone."""
-    full = os.path.join(root, path)
+def stat_file(root: Path | str, path: str, max_size: int) -> tuple[os.stat_result | None, str | None, str]:
+    """(stat, skip reason, detail) of one listed file of a known language; (None, None, "") when gone."""
+    full = f"{root}/{path}"
     try:
         st = os.stat(full)
     except FileNotFoundError:
@@ -84,8 +83,6 @@ def stat_file(root: Path, path: str, max_size: int) -> tuple[os.stat_result | No
         return None, "unreadable", exc.strerror or str(exc)
     if not stat.S_ISREG(st.st_mode):
         return st, "not_regular", ""
-    if language_for_path(path) is None:
-        return st, "unsupported", ""
     if st.st_size > max_size:
         return st, "too_large", f"{st.st_size} bytes > {max_size}"
     return st, None, ""

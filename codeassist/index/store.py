@@ -26,12 +26,13 @@ from codeassist.index.treesitter import Parsed, unpack_positions
 __all__ = ["SCHEMA_VERSION", "FileRow", "FileWrite", "Store"]
 
 log = logging.getLogger(__name__)
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files(id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL, digest TEXT, language TEXT, skip TEXT, detail TEXT NOT NULL DEFAULT '');
+    mtime_ns INTEGER NOT NULL, digest TEXT, language TEXT, skip TEXT, detail TEXT NOT NULL DEFAULT '',
+    n_defs INTEGER NOT NULL DEFAULT 0, n_refs INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE defs(id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL, name TEXT NOT NULL,
     kind TEXT NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL, end_line INTEGER NOT NULL,
     end_col INTEGER NOT NULL, signature TEXT NOT NULL, scope TEXT NOT NULL);
@@ -226,27 +227,35 @@ class Store:
 
     def _write_one(self, conn: sqlite3.Connection, item: FileWrite) -> bool:
         row = conn.execute("SELECT id, skip FROM files WHERE path = ?", (item.path,)).fetchone()
-        keep_rows = item.parsed is None and item.skip is None
+        stat = (item.size, item.mtime_ns, item.digest, item.language, item.skip, item.detail)
+        if item.parsed is None and item.skip is None:  # same content: keep its rows
+            if row is not None:
+                conn.execute(
+                    "UPDATE files SET size=?, mtime_ns=?, digest=?, language=?, skip=?, detail=? WHERE id=?",
+                    (*stat, row[0]),
+                )
+            return False
+        parsed = item.parsed
+        totals = (len(parsed.defs), sum(r[1] for r in parsed.ref_rows())) if parsed is not None else (0, 0)
         if row is not None:
             file_id = row[0]
-            conn.execute(
-                "UPDATE files SET size=?, mtime_ns=?, digest=?, language=?, skip=?, detail=? WHERE id=?",
-                (item.size, item.mtime_ns, item.digest, item.language, item.skip, item.detail, file_id),
-            )
-            if keep_rows:
-                return False
             self._clear(conn, file_id)
+            conn.execute(
+                "UPDATE files SET size=?, mtime_ns=?, digest=?, language=?, skip=?, detail=?, "
+                "n_defs=?, n_refs=? WHERE id=?",
+                (*stat, *totals, file_id),
+            )
         else:
             cur = conn.execute(
-                "INSERT INTO files(path, size, mtime_ns, digest, language, skip, detail) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (item.path, item.size, item.mtime_ns, item.digest, item.language, item.skip, item.detail),
+                "INSERT INTO files(path, size, mtime_ns, digest, language, skip, detail, "
+                "n_defs, n_refs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (item.path, *stat, *totals),
             )
             assert cur.lastrowid is not None
             file_id = cur.lastrowid
-        if item.parsed is not None:
-            self._insert_parsed(conn, file_id, item.parsed)
-        return item.parsed is not None or (row is not None and row[1] is None)
+        if parsed is not None:
+            self._insert_parsed(conn, file_id, parsed)
+        return parsed is not None or (row is not None and row[1] is None)
 
     @staticmethod
     def _insert_parsed(conn: sqlite3.Connection, file_id: int, parsed: Parsed) -> None:
@@ -318,10 +327,11 @@ class Store:
 
     def counts(self) -> tuple[int, int, int]:
         """(indexed files, definitions, references)."""
-        files = self._read("SELECT count(*) FROM files WHERE skip IS NULL")[0][0]
-        defs = self._read("SELECT count(*) FROM defs")[0][0]
-        refs = self._read("SELECT coalesce(sum(n), 0) FROM refs")[0][0]
-        return int(files), int(defs), int(refs)
+        row = self._read(
+            "SELECT count(*), coalesce(sum(n_defs), 0), coalesce(sum(n_refs), 0) "
+            "FROM files WHERE skip IS NULL"
+        )[0]
+        return int(row[0]), int(row[1]), int(row[2])
 
     # -- the reference graph -------------------------------------------------------------------
     def graph_rows(
