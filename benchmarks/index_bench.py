@@ -38,7 +38,7 @@ from codeassist.config import IndexSettings
 from codeassist.index import RepoIndex
 
 
-def build_corpus(dest: Path, max_files: int, site_packages: Path) -> list[str]:
+def build_corpus(dest: Path, max_files: int, site_packages: Path, as_git: bool = True) -> list[str]:
     """Copy stdlib + site-packages ``.py`` files (sorted, capped) into ``dest``; repo-relative paths."""
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     picked: list[tuple[Path, str]] = []
@@ -54,6 +54,13 @@ def build_corpus(dest: Path, max_files: int, site_packages: Path) -> list[str]:
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, target)
+    if as_git:  # like a real project: codeassist lists files with git; aider gets the list directly
+        for cmd in (
+            ["init", "-q"],
+            ["add", "-A"],
+            ["-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit", "-q", "-m", "corpus"],
+        ):
+            subprocess.run(["git", "-C", str(dest), *cmd], check=True, capture_output=True)
     return [rel for _, rel in picked]
 
 
@@ -218,12 +225,15 @@ def main() -> None:
     parser.add_argument("--aider-map-runs", type=int, default=3)
     parser.add_argument("--aider-update-runs", type=int, default=5)
     parser.add_argument("--no-aider", action="store_true", help="only codeassist")
+    parser.add_argument(
+        "--plain-dir", action="store_true", help="corpus as a plain directory, not a git repo"
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write all figures to this file")
     args = parser.parse_args()
     rng = random.Random(20260401)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="codeassist-bench-"))
     root = workdir / "corpus"
-    files = build_corpus(root, args.files, args.site_packages)
+    files = build_corpus(root, args.files, args.site_packages, as_git=not args.plain_dir)
     print(f"corpus: {len(files)} files in {root}", flush=True)
     ours, sets, updates = bench_codeassist(root, files, args, rng)
     for text in report(ours, None, len(files)):
