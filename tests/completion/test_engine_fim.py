@@ -64,6 +64,9 @@ async def test_infill_with_context_and_prompt_cache(qwen_server: str, tmp_path: 
               f"({first.timings.cached_tokens} cached), second {second.timings.prompt_tokens} "
               f"({second.timings.cached_tokens} cached)")
         assert not second.cached
-        assert second.timings.cached_tokens > 0.8 * second.timings.prompt_tokens
+        # llama-server lays out [extra][FIM_PRE]prefix+prompt[FIM_SUF]suffix[FIM_MID]: the context
+        # and the lines above are reused, the suffix after the typed character is evaluated again
+        context_tokens = gguf.Tokenizer(fim_model.assemble()).count(GEOMETRY)
+        assert second.timings.cached_tokens >= context_tokens > 0
     finally:
         await runtime.aclose()
