@@ -27,9 +27,9 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 _DAMPING = 0.85
 _FORMAT = 1
-# Measured on ~7k files: after 20-30 steps the top 300 definitions match the converged order
-# (>= 99.7%), while full convergence to 1e-5 takes ~75 steps.
-_MAX_ITER = 30
+# Measured on ~7k files: after 20 steps 99.7% of the top 300 definitions are those of the fully
+# converged order (30 steps: 100%), while convergence to 1e-5 takes ~75 steps.
+_MAX_ITER = 20
 _TOLERANCE = 1e-3
 _LONG_NAME = re.compile(
     r"^(?=.{8,})(?:[a-z0-9]+(?:_[a-z0-9]+)+|[a-z0-9]+(?:[A-Z][a-z0-9]+)+|[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+)+)$"
@@ -217,8 +217,10 @@ class Graph:
         )
         return self._prepared
 
-    def rank(self, focus_files: Sequence[int] = (), focus_idents: Sequence[int] = ()) -> Ranking:
-        """Definitions ordered by personalised PageRank (focus gets the teleport mass)."""
+    def rank(
+        self, focus_files: Sequence[int] = (), focus_idents: Sequence[int] = (), limit: int | None = None
+    ) -> Ranking:
+        """The (first ``limit``) definitions by personalised PageRank (focus gets the teleport mass)."""
         n_files, n_idents = len(self.paths), len(self.idents)
         size = n_files + n_idents
         if size == 0 or len(self.d_id) == 0:
@@ -239,7 +241,11 @@ class Graph:
         ranks = _pagerank(src, dst, weight, personal, size)
         ident_rank = ranks[n_files:] / prep.def_files_per_ident
         scores = ident_rank[self.d_ident] + 1e-3 * ranks[self.d_file]
-        order = np.argsort(-scores, kind="stable")
+        if limit is not None and limit < len(scores):
+            top = np.argpartition(-scores, limit)[:limit]
+            order = top[np.argsort(-scores[top], kind="stable")]
+        else:
+            order = np.argsort(-scores, kind="stable")
         return Ranking(self.d_id[order], scores[order])
 
     def _personalisation(

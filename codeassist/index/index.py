@@ -277,8 +277,8 @@ class RepoIndex:
             rels = [rel for rel in (self._inside(p) for p in focus_files) if rel is not None]
             file_ids = [i for i in (graph.file_index(rel) for rel in rels) if i is not None]
             ident_ids = [i for i in (graph.ident_index(n) for n in focus_idents) if i is not None]
-            ranking = graph.rank(file_ids, ident_ids)
-        candidates = [int(i) for i in ranking.def_ids[: max(64, budget // 2)]]
+            ranking = graph.rank(file_ids, ident_ids, limit=max(64, budget // 2))
+        candidates = [int(i) for i in ranking.def_ids]
         rows_by_id = self._store.defs_by_id(candidates)
         rows = [rows_by_id[i] for i in candidates if i in rows_by_id]
         return fit(rows, budget, count_tokens or estimate_tokens)
