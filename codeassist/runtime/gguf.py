@@ -5,6 +5,7 @@ Only the vocabulary of a model is loaded (``vocab_only``): milliseconds, no weig
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 from dataclasses import dataclass
@@ -83,7 +84,20 @@ def _load_vocab(path: Path) -> Any:
 
 @lru_cache(maxsize=8)
 def _vocab(path: Path) -> Any:
-    return _load_vocab(path)
+    llm = _load_vocab(path)
+    _LOADED.append(llm)
+    return llm
+
+
+_LOADED: list[Any] = []
+
+
+@atexit.register
+def _close_all() -> None:
+    """Free the vocabularies before interpreter shutdown tears down llama_cpp's module globals."""
+    _vocab.cache_clear()
+    while _LOADED:
+        _LOADED.pop().close()
 
 
 def _has_fim(llm: Any, metadata: dict[str, str]) -> bool:

@@ -77,6 +77,8 @@ def server_command(settings: Settings, binary: provision.BinaryInfo, model: Path
 def _port_free(host: str, port: int) -> bool:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as sock:
+        # as llama-server does: connections of a previous server in TIME_WAIT must not count
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError as exc:
@@ -134,8 +136,9 @@ class ManagedServer:
 
     # --- inspection ----------------------------------------------------------------------
     def _alive(self, pid: int) -> bool:
-        if self._proc is not None and self._proc.pid == pid:
-            return self._proc.poll() is None
+        # a killed multi-threaded process is a zombie before it can be reaped: check both
+        if self._proc is not None and self._proc.pid == pid and self._proc.poll() is not None:
+            return False
         return _pid_alive(pid)
 
     def is_alive(self) -> bool:
@@ -168,6 +171,7 @@ class ManagedServer:
             if current.state == "dead":
                 log.warning("llama-server (pid %s) is gone; starting a new one", current.pid)
                 self.state_file.unlink(missing_ok=True)
+                self._wait_port_released()
             status = self._spawn()
         return self._wait_healthy(status) if wait else status
 
@@ -197,6 +201,13 @@ class ManagedServer:
         })
         return ServerStatus("starting", self.url, self.log_path, pid=self._proc.pid, model=str(model),
                             binary=str(binary.path), started_at=started, command=tuple(cmd))
+
+    def _wait_port_released(self, timeout: float = 10.0) -> None:
+        """A server that just died may hold its port for a moment while its threads exit."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not _port_free(self.settings.server.host,
+                                                             self.settings.server.port):
+            time.sleep(0.1)
 
     def _check_port(self) -> None:
         host, port = self.settings.server.host, self.settings.server.port
