@@ -6,6 +6,7 @@ and render its :mod:`~codeassist.chat.events`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncGenerator, Sequence
@@ -163,8 +164,8 @@ class ChatSession:
         budget = self.local_budget
         files, _ = self.context.read_files()
         map_tokens = min(self.settings.index.map_tokens, budget // 4)
-        repo_map = self.context.repo_map(map_tokens)
-        system = build_system(str(self.root), repo_map, files, file_budget=budget // 2)
+        repo_map = await asyncio.to_thread(self.context.repo_map, map_tokens)  # ranking takes a while
+        system = build_system(self.root.name, repo_map, files, file_budget=budget // 2)
         room = max(0, budget - estimate_tokens(system) - estimate_tokens(text))
         earlier = fit_history(self.turns[:-1], min(room, int(budget * HISTORY_SHARE)))
         messages = _messages(system, earlier, text)
@@ -193,7 +194,8 @@ class ChatSession:
         files, left_out = self.context.read_files(self.guard)
         if left_out:
             yield Notice(f"Not sent to Claude (secret or unreadable): {', '.join(left_out)}")
-        repo_map = self.context.repo_map(self.settings.index.map_tokens * CLAUDE_MAP_FACTOR)
+        repo_map = await asyncio.to_thread(self.context.repo_map,
+                                           self.settings.index.map_tokens * CLAUDE_MAP_FACTOR)
         context = build_context(repo_map, files, file_budget=60_000)
         earlier = fit_history(self.turns[:-1], 30_000)
         state.context_files = tuple(f.path for f in files)

@@ -57,6 +57,7 @@ class PlainChat:
             history=history or _default_history(), completer=SlashCompleter(session.root),
             complete_while_typing=False, input=input, output=output)
         self.running = True
+        self.prompts_shown = 0  # how many times the REPL has waited for input (confirmations too)
 
     def say(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -72,6 +73,7 @@ class PlainChat:
             self.say(f"Resumed the last conversation ({len(stored)} messages)." if stored else
                      "No earlier conversation for this repository; starting a new one.")
         while self.running:
+            self.prompts_shown += 1
             try:
                 text = (await self.prompt.prompt_async("you> ")).strip()
             except EOFError:
@@ -123,6 +125,7 @@ class PlainChat:
                              f"{s.total_s:.1f} s]")
 
     async def confirm(self, question: str) -> bool:
+        self.prompts_shown += 1
         reply: str = await self.prompt.prompt_async(f"{question} [y/N] ", completer=None)
         return reply.strip().lower() in {"y", "yes"}
 

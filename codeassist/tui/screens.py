@@ -140,6 +140,7 @@ class DiffReviewScreen(ModalScreen[bool]):
     def __init__(self, diffs: Sequence[FileDiff]) -> None:
         super().__init__()
         self.diffs = list(diffs)
+        self.shown: FileDiff | None = None
 
     def compose(self) -> ComposeResult:
         added = sum(d.added for d in self.diffs)
@@ -164,11 +165,15 @@ class DiffReviewScreen(ModalScreen[bool]):
             return
         number = max(0, min(len(self.diffs) - 1, number))
         self.query_one("#files", OptionList).highlighted = number
-        self.query_one("#diff", Static).update(_diff(self.diffs[number]))
+        self._display(number)
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if event.option_index is not None:
-            self.query_one("#diff", Static).update(_diff(self.diffs[event.option_index]))
+            self._display(event.option_index)
+
+    def _display(self, number: int) -> None:
+        self.shown = self.diffs[number]
+        self.query_one("#diff", Static).update(_diff(self.shown))
 
     def action_step(self, step: int) -> None:
         current = self.query_one("#files", OptionList).highlighted or 0

@@ -12,7 +12,7 @@ from codeassist.tui.app import ChatApp
 from codeassist.tui.widgets import ChatInput
 
 
-async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 60.0,
+async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 240.0,
                      what: str = "condition") -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -33,7 +33,7 @@ async def submit(pilot: Pilot[None], text: str) -> None:
     await pilot.pause()
 
 
-async def answer_finished(pilot: Pilot[None], timeout: float = 60.0) -> None:
+async def answer_finished(pilot: Pilot[None], timeout: float = 240.0) -> None:
     app = pilot.app
     assert isinstance(app, ChatApp)
     await wait_until(pilot, lambda: app.answer_worker is not None and app.answer_worker.is_finished,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import time
 from pathlib import Path
 
 import pytest
@@ -26,9 +27,16 @@ def repo(tmp_path: Path) -> Path:
 
 
 async def run_repl(repl: PlainChat, lines: list[str], inp: object) -> None:
-    for line in lines:
+    """Type each line when the REPL waits for input, as a user would."""
+    task = asyncio.create_task(repl.run(notice="tiny model notice"))
+    deadline = time.monotonic() + 240
+    for number, line in enumerate(lines, 1):
+        while repl.prompts_shown < number:
+            assert not task.done(), "the REPL ended early"
+            assert time.monotonic() < deadline, f"the REPL never asked for line {number}: {line!r}"
+            await asyncio.sleep(0.01)
         inp.send_text(line)  # type: ignore[attr-defined]
-    await asyncio.wait_for(repl.run(notice="tiny model notice"), timeout=120)
+    await asyncio.wait_for(task, timeout=240)
 
 
 async def test_repl_streams_answers_and_runs_commands(repo: Path, llama_server: LlamaServerInfo) -> None:
