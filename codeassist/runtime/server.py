@@ -141,6 +141,12 @@ class ManagedServer:
             return False
         return _pid_alive(pid)
 
+    def _exited(self, pid: int) -> bool:
+        """During start-up: our own child is judged by waitpid alone."""
+        if self._proc is not None and self._proc.pid == pid:
+            return self._proc.poll() is not None
+        return not _pid_alive(pid)
+
     def is_alive(self) -> bool:
         """Cheap check (no HTTP): is the recorded server process running?"""
         state = _files.read_json(self.state_file)
@@ -223,7 +229,7 @@ class ManagedServer:
         assert status.pid is not None
         deadline = time.monotonic() + self.settings.server.startup_timeout
         while time.monotonic() < deadline:
-            if not self._alive(status.pid):
+            if self._exited(status.pid):
                 self.state_file.unlink(missing_ok=True)
                 raise self._start_failure()
             health = probe_health(status.url)

@@ -13,7 +13,7 @@ import pytest
 
 from codeassist.config import Settings
 from codeassist.errors import ModelError, ServerBinaryError, ServerStartError
-from codeassist.runtime import LocalRuntime
+from codeassist.runtime import CompletionParams, LocalRuntime
 from codeassist.runtime.provision import BinaryInfo
 from codeassist.runtime.server import ManagedServer, server_command
 from tests.support.llama import LlamaServerInfo
@@ -74,7 +74,7 @@ async def test_runtime_starts_lazily_and_restarts_after_kill(
         assert await client.health() == "ok"
         second = runtime.server.status().pid
         assert second is not None and second != first
-        done = await client.complete("def add(a, b):\n")
+        done = await client.complete("def add(a, b):\n", CompletionParams(n_predict=4))
         assert done.timings.predicted_n > 0
     finally:
         await runtime.aclose()
