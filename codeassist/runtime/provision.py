@@ -308,7 +308,10 @@ def _ensure_source(say: Reporter) -> Path:
                     src_root / "download.log", "Downloading the llama-cpp-python sources")
     say(f"unpacking {archive.name}")
     with tarfile.open(archive) as tar:
-        tar.extractall(src_root, filter="data")
+        if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4: refuse links/paths leaving the tree
+            tar.extractall(src_root, filter="data")
+        else:  # pragma: no cover - older 3.11 releases
+            tar.extractall(src_root)
     if not (source / "vendor" / "llama.cpp" / "CMakeLists.txt").is_file():
         raise ServerBinaryError(f"{archive} does not contain vendor/llama.cpp.",
                                 hint=f"Delete {archive} and run `codeassist server build` again.")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -94,3 +96,26 @@ def test_failing_build_reports_the_log(own_cache: Path, tmp_path: Path) -> None:
         provision.build_server(settings)
     assert "this source tree is broken" in info.value.message
     assert (provision.build_dir_for("cpu") / "build.log").is_file()
+
+
+def test_build_waits_for_a_build_already_running(llama_server: LlamaServerInfo, own_cache: Path,
+                                                 tmp_path: Path) -> None:
+    settings = runtime_settings(tmp_path, **{"server.backend": "cpu"})
+    cached = provision.cached_binary("cpu")
+    build_dir = cached.parent.parent
+    # another process compiling into the same build directory: it finishes after a moment
+    script = ("import shutil, sys, time, pathlib; time.sleep(1.5); "
+              "p = pathlib.Path(sys.argv[1]); p.parent.mkdir(parents=True, exist_ok=True); "
+              "shutil.copy2(sys.argv[2], p)")
+    other = subprocess.Popen([sys.executable, "-c", script, str(cached), str(llama_server.binary),
+                              "--build", str(build_dir)])
+    try:
+        assert provision._build_running(build_dir) == [other.pid]
+        messages: list[str] = []
+        built = provision.build_server(settings, report=messages.append)
+        assert any("already running" in m for m in messages)
+        assert any("verified" in m for m in messages)  # adopted, not compiled a second time
+        assert built.path == cached
+        assert not (provision.build_dir_for("cpu") / "build.log").exists()
+    finally:
+        other.wait(timeout=30)
