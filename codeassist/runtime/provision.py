@@ -339,6 +339,16 @@ def _run_logged(cmd: list[str], log_path: Path, what: str) -> None:
         except OSError as exc:
             raise ServerBinaryError(f"{what} failed: cannot run {cmd[0]} ({exc.strerror}).") from exc
     if proc.returncode != 0:
-        tail = _files.tail(log_path, 15)
-        raise ServerBinaryError(f"{what} failed (exit {proc.returncode}). Last lines of {log_path}:\n{tail}",
+        raise ServerBinaryError(f"{what} failed (exit {proc.returncode}). From {log_path}:\n"
+                                f"{_error_lines(log_path)}",
                                 hint="Fix the cause shown above and run `codeassist server build` again.")
+
+
+def _error_lines(log_path: Path, limit: int = 12) -> str:
+    """The log's error lines with the line after each (cmake puts the reason there), else its tail."""
+    lines = _files.tail(log_path, 400).splitlines()
+    picked: list[str] = []
+    for i, line in enumerate(lines):
+        if "error" in line.lower() and len(picked) < limit:
+            picked.extend(ln for ln in lines[i:i + 2] if ln not in picked)
+    return "\n".join(picked[:limit]) if picked else "\n".join(lines[-15:])
