@@ -185,6 +185,7 @@ class Backend:
         return result.items
 
     async def generate_snippet(self, instruction: str, context: str, language: str = "") -> str | None:
+        """A snippet, or None while the model server is down. Other failures raise."""
         engine = await self.engine()
         if engine is None:
             return None
@@ -192,9 +193,6 @@ class Backend:
             return await engine.generate_snippet(instruction, context, language=language)
         except _DOWN as exc:
             self._server_down(exc)
-            return None
-        except CodeassistError as exc:
-            self._on_problem("snippet", f"codeassist: no snippet: {exc}", "warning")
             return None
 
     def note_edit(self, path: str, line: int) -> None:

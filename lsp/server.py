@@ -21,6 +21,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.workspace import TextDocument
 
 from codeassist import __version__, paths
+from codeassist.errors import CodeassistError
 from codeassist_lsp import actions
 from codeassist_lsp import convert as cv
 from codeassist_lsp.messages import MessageGate
@@ -250,8 +251,11 @@ async def code_action_resolve(ls: CodeassistServer, action: types.CodeAction) ->
     where = cv.instruction_at(doc, request.range)
     if where is None:
         raise _failed("There is no comment or selection to generate code from any more.")
-    snippet = await ls.require_backend().generate_snippet(
-        where.text, actions.context_before(doc, where), cv.language_of(doc))
+    try:
+        snippet = await ls.require_backend().generate_snippet(
+            where.text, actions.context_before(doc, where), cv.language_of(doc))
+    except CodeassistError as exc:
+        raise _failed(f"No code was generated: {exc}") from exc
     if snippet is None:
         raise _failed("The local model server is not available; try again when it is back "
                                    "(`codeassist doctor` checks it).")

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 
@@ -125,6 +126,29 @@ async def wait_for(predicate: Any, timeout: float = 30.0, interval: float = 0.1)
         if loop.time() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         await asyncio.sleep(interval)
+
+
+def send(client: LanguageClient, params: types.InlineCompletionParams,
+         msg_id: str | None = None) -> asyncio.Future[Any]:
+    """Send an inline completion request now; await the returned future for its answer."""
+    return asyncio.ensure_future(client.protocol.send_request_async(
+        types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id=msg_id))
+
+
+async def ready(client: LanguageClient, timeout: float = 120.0) -> None:
+    """Until the server reports the model server attached (slow machines take a while)."""
+    await wait_for(lambda: any(s["state"] == "ready" for s in statuses(client)), timeout=timeout)
+
+
+async def model_busy(url: str) -> bool:
+    """Whether llama-server is working on a request right now."""
+    async with httpx.AsyncClient() as http:
+        slots = (await http.get(f"{url}/slots", timeout=10)).json()
+    return any(slot["is_processing"] for slot in slots)
+
+
+async def model_idle(url: str) -> bool:
+    return not await model_busy(url)
 
 
 def statuses(client: LanguageClient) -> list[dict[str, Any]]:

@@ -10,7 +10,16 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
-from tests.lsp.support import Forwarder, inline_params, open_doc, raw_request, start, statuses, wait_for
+from tests.lsp.support import (
+    Forwarder,
+    inline_params,
+    open_doc,
+    raw_request,
+    ready,
+    start,
+    statuses,
+    wait_for,
+)
 from tests.support.llama import LlamaServerInfo, free_port
 
 
@@ -30,7 +39,7 @@ async def test_model_server_down_then_back(client: LanguageClient, repo: Path,
     forwarder = Forwarder(port, llama_server.port)  # the model server comes back on its address
     await forwarder.start()
     try:
-        await wait_for(lambda: statuses(client)[-1]["state"] == "ready", timeout=30)
+        await wait_for(lambda: statuses(client)[-1]["state"] == "ready", timeout=60)
         assert any("back" in m.message for m in client.messages if m.type == types.MessageType.Info)
         answer = await client.text_document_inline_completion_async(inline_params(uri, 15, 11))
         assert isinstance(answer, types.InlineCompletionList)
@@ -53,9 +62,10 @@ async def test_settings_change_turns_completions_off(client: LanguageClient, rep
                                                      llama_server: LlamaServerInfo) -> None:
     await start(client, repo, client.client_name, {"server": {"url": llama_server.url}})  # type: ignore[attr-defined]
     uri = open_doc(client, repo / "shapes.py", "python")
+    await ready(client)
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
         settings={"codeassist": {"server": {"url": llama_server.url}, "completion": {"enabled": False}}}))
-    await wait_for(lambda: statuses(client)[-1]["state"] == "disabled")
+    await wait_for(lambda: statuses(client) and statuses(client)[-1]["state"] == "disabled")
     answer = await client.text_document_inline_completion_async(inline_params(uri, 15, 11))
     assert answer is not None and list(answer.items) == []
     assert client.messages == [] or all(m.type != types.MessageType.Error for m in client.messages)

@@ -5,12 +5,21 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import httpx
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
-from tests.lsp.support import inline_params, open_doc, start, statuses, wait_for
+from tests.lsp.support import (
+    inline_params,
+    model_busy,
+    model_idle,
+    open_doc,
+    ready,
+    send,
+    start,
+    statuses,
+    wait_for,
+)
 from tests.support.llama import LlamaServerInfo
 
 
@@ -66,29 +75,25 @@ async def test_a_newer_request_supersedes_and_cancel_request_cancels(
         client: LanguageClient, repo: Path, llama_server: LlamaServerInfo) -> None:
     await start(client, repo, client.client_name, options(llama_server))  # type: ignore[attr-defined]
     uri = open_doc(client, repo / "shapes.py", "python")
-    first = client.protocol.send_request_async(types.TEXT_DOCUMENT_INLINE_COMPLETION,
-                                               inline_params(uri, 10, 8))
+    await ready(client)
+    first = send(client, inline_params(uri, 10, 8))
     await asyncio.sleep(0.05)
-    second = client.text_document_inline_completion_async(inline_params(uri, 15, 11))
+    second = send(client, inline_params(uri, 15, 11))
     superseded, newest = await asyncio.gather(first, second)
     assert list(superseded.items) == []
     assert isinstance(newest, types.InlineCompletionList)
 
-    cancelled = client.protocol.send_request_async(
-        types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, 7, 8), msg_id="to-cancel")
-    await asyncio.sleep(0.05)
+    cancelled = send(client, inline_params(uri, 7, 8), msg_id="to-cancel")
+    url = llama_server.url
+    await wait_for(lambda: model_busy(url), timeout=60, interval=0.01)  # the model is working on it
     client.cancel_request(types.CancelParams(id="to-cancel"))
     try:
         await cancelled
         raise AssertionError("the cancelled request was answered")
     except JsonRpcException as exc:
         assert exc.code == types.LSPErrorCodes.RequestCancelled.value
-    # the HTTP request was closed: llama-server's slots go idle
-    async with httpx.AsyncClient() as http:
-        async def idle() -> bool:
-            slots = (await http.get(f"{llama_server.url}/slots")).json()
-            return not any(slot["is_processing"] for slot in slots)
-        await wait_for(idle, timeout=10)
+    # the HTTP request was closed: llama-server stops generating and its slot goes idle
+    await wait_for(lambda: model_idle(url), timeout=10)
     # and the server keeps serving
     again = await client.text_document_inline_completion_async(inline_params(uri, 4, 8))
     assert isinstance(again, types.InlineCompletionList)
@@ -98,10 +103,9 @@ async def test_answers_for_a_stale_version_are_dropped(
         client: LanguageClient, repo: Path, llama_server: LlamaServerInfo) -> None:
     await start(client, repo, client.client_name, options(llama_server))  # type: ignore[attr-defined]
     uri = open_doc(client, repo / "shapes.py", "python")
-    # warm up: attach to the model server, so that the next request reaches it at once
-    await client.text_document_inline_completion_async(inline_params(uri, 10, 8))
-    pending = client.text_document_inline_completion_async(inline_params(uri, 15, 4))
-    await asyncio.sleep(0.02)
+    await ready(client)
+    pending = send(client, inline_params(uri, 15, 4))
+    await wait_for(lambda: model_busy(llama_server.url), timeout=60, interval=0.01)  # in flight
     client.text_document_did_change(types.DidChangeTextDocumentParams(
         text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
         content_changes=[types.TextDocumentContentChangePartial(
@@ -113,8 +117,9 @@ async def test_answers_for_a_stale_version_are_dropped(
 
 async def test_generate_code_action_returns_an_edit(
         client: LanguageClient, repo: Path, llama_server: LlamaServerInfo) -> None:
-    await start(client, repo, client.client_name, options(llama_server))  # type: ignore[attr-defined]
+    await start(client, repo, client.client_name, options(llama_server, n_predict=16))  # type: ignore[attr-defined]
     uri = open_doc(client, repo / "shapes.py", "python")
+    await ready(client)
     comment = types.Position(line=14, character=10)
     params = types.CodeActionParams(
         text_document=types.TextDocumentIdentifier(uri=uri), range=types.Range(start=comment, end=comment),
