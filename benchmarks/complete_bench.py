@@ -46,7 +46,7 @@ from codeassist.runtime.server import ManagedServer  # noqa: E402
 
 QUALITY_PACKAGES = ("click", "httpx", "rich", "pygls", "platformdirs", "git", "textual")
 # Windows kept small: on 2 shared CPU cores prompt processing dominates the run time.
-BENCH = CompletionSettings(n_predict=12, prefix_tokens=384, suffix_tokens=64, context_tokens=256,
+BENCH = CompletionSettings(n_predict=12, prefix_tokens=192, suffix_tokens=64, context_tokens=160,
                            cache_size=1000, timeout=300.0)
 
 
@@ -192,29 +192,31 @@ def open_index(root: Path) -> RepoIndex:
 
 # ---- parts -----------------------------------------------------------------------------------
 async def part_overhead(runtime: LocalRuntime, index: RepoIndex, positions: list[Position],
-                        root: Path) -> dict[str, Any]:
+                        root: Path, rounds: int) -> dict[str, Any]:
+    """Each position: one warm-up request (fills the server's prompt cache), then ``rounds`` pairs
+    of engine / raw requests in alternating order, so both see exactly the same server work."""
     engine = CompletionEngine(runtime, index, BENCH, root=root)
     client = await runtime.client()
     engine_ms: list[float] = []
     raw_ms: list[float] = []
-    async with httpx.AsyncClient(timeout=120.0) as http:
-        for i, pos in enumerate(positions):
+    async with httpx.AsyncClient(timeout=300.0) as http:
+        for pos in positions:
             req = request_for(pos, root)
             prepared = await engine.prepare(req)
             path = "/infill" if prepared.mode == "infill" else "/completion"
             body = prepared.body()
-            await http.post(client.base_url + path, json=body)  # warm: both runs see the same cache
-            order = ("raw", "engine") if i % 2 else ("engine", "raw")
-            for kind in order:
-                engine.clear_cache()
-                started = time.perf_counter()
-                if kind == "engine":
-                    await engine.complete(req)
-                    engine_ms.append((time.perf_counter() - started) * 1000)
-                else:
-                    response = await http.post(client.base_url + path, json=body)
-                    response.json()
-                    raw_ms.append((time.perf_counter() - started) * 1000)
+            (await http.post(client.base_url + path, json=body)).raise_for_status()
+            for i in range(rounds):
+                for kind in (("raw", "engine") if i % 2 else ("engine", "raw")):
+                    engine.clear_cache()
+                    started = time.perf_counter()
+                    if kind == "engine":
+                        await engine.complete(req)
+                        engine_ms.append((time.perf_counter() - started) * 1000)
+                    else:
+                        response = await http.post(client.base_url + path, json=body)
+                        response.json()
+                        raw_ms.append((time.perf_counter() - started) * 1000)
     eng, raw = summary(engine_ms), summary(raw_ms)
     return {"engine_ms": eng, "raw_ms": raw, "median_ratio": round(eng["median"] / raw["median"], 3),
             "p95_delta_ms": round(eng["p95"] - raw["p95"], 2),
@@ -230,14 +232,14 @@ async def part_cache(runtime: LocalRuntime, positions: list[Position], root: Pat
         result = await engine.complete(req)
         if not result.items:
             continue
-        for _ in range(2):
+        for _ in range(5):
             started = time.perf_counter()
             hit = await engine.complete(req)
             exact.append((time.perf_counter() - started) * 1000)
             assert hit.cached
         item = result.items[0]
         lines = pos.text.split("\n")
-        for k in range(1, min(4, len(item))):
+        for k in range(1, min(6, len(item))):
             lines[pos.line] = lines[pos.line][: pos.col] + item[:k]
             typed = replace(req, text="\n".join(lines), col=pos.col + k)
             started = time.perf_counter()
@@ -257,14 +259,18 @@ async def part_context(runtime: LocalRuntime, big: Path, count: int, seed: int) 
         # an editor session: three other files open (chunked once, then memoised like in the LSP)
         docs = {str(p): p.read_text(encoding="utf-8", errors="replace") for p in rng.sample(files, 3)}
         times: list[float] = []
+        cpu: list[float] = []
         sizes: list[int] = []
         for pos in positions:
             req = replace(request_for(pos, big), open_documents=docs)
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.thread_time()
             chunks = engine.context_for(req)
             times.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.thread_time() - cpu_started) * 1000)
             sizes.append(len(chunks))
-        return {"files": len(files), "assembly_ms": summary(times), "chunks_mean": statistics.fmean(sizes)}
+        # wall time suffers from other processes on a shared machine; CPU time is the own cost
+        return {"files": len(files), "assembly_ms": summary(times), "assembly_cpu_ms": summary(cpu),
+                "chunks_mean": statistics.fmean(sizes)}
     finally:
         index.close()
 
@@ -301,7 +307,7 @@ async def part_quality(runtime: LocalRuntime, work: Path, count: int, seed: int,
     try:
         best: Variant = DEFAULT_VARIANT
         if variants:
-            subset = positions[: max(40, count // 5)]
+            subset = positions[: max(30, count // 7)]
             scores: dict[Variant, float] = {}
             for variant in VARIANTS:
                 run = await quality_run(runtime, index, subset, repo, BENCH, variant)
@@ -329,16 +335,17 @@ async def main_async(args: argparse.Namespace, settings: Settings) -> dict[str, 
         if parts & {"overhead", "cache"}:
             repo = work / "third-party"
             files = copy_packages(repo, QUALITY_PACKAGES)
-            positions = held_out_positions(files, args.requests, args.seed + 1)
+            positions = held_out_positions(files, args.overhead_positions, args.seed + 1)
             if "overhead" in parts:
                 index = open_index(repo)
                 try:
-                    results["overhead"] = await part_overhead(runtime, index, positions, repo)
+                    rounds = -(-args.requests // len(positions))
+                    results["overhead"] = await part_overhead(runtime, index, positions, repo, rounds)
                 finally:
                     index.close()
                 print(json.dumps(results["overhead"]), flush=True)
             if "cache" in parts:
-                results["cache"] = await part_cache(runtime, positions[:80], repo)
+                results["cache"] = await part_cache(runtime, positions, repo)
                 print(json.dumps(results["cache"]), flush=True)
         if "context" in parts:
             big = build_big_repo(work / "stdlib-10k")
@@ -356,7 +363,8 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", help="an already running llama-server (default: start one)")
     parser.add_argument("--parts", default="overhead,cache,context,quality")
-    parser.add_argument("--requests", type=int, default=200, help="positions for (a) and (c)")
+    parser.add_argument("--requests", type=int, default=200, help="timed requests for (a), positions for (c)")
+    parser.add_argument("--overhead-positions", type=int, default=20, help="distinct positions for (a), (b)")
     parser.add_argument("--positions", type=int, default=200, help="held-out positions for (d)")
     parser.add_argument("--variants", action="store_true", help="also compare the non-FIM prompt layouts")
     parser.add_argument("--seed", type=int, default=7)

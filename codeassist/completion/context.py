@@ -46,6 +46,7 @@ chan select map make append include define ifdef endif
 """
 _KEYWORDS = frozenset(_KEYWORD_TEXT.split())
 _KIND_ORDER = {"definition": 0, "open": 1, "edit": 2}
+_MIN_CHUNK_TOKENS = 16
 
 
 class SymbolLike(Protocol):
@@ -159,10 +160,14 @@ class ContextAssembler:
         near = self._near_names(lines, window)
         modules = imported_modules(window.prefix, language)
         for name in near:
+            if picked.full:
+                break
             picked.add_all(self._definition_chunks(name, rel, modules, open_documents))
         picked.add_all(self._edit_chunks(rel, lines, open_documents))
         picked.add_all(self._open_chunks(rel, window, open_documents))
-        for name in imported_names(window.prefix, language):
+        for name in imported_names(window.prefix, language)[: self.limits.max_names]:
+            if picked.full:
+                break
             if name not in near:
                 picked.add_all(self._definition_chunks(name, rel, modules, open_documents))
         return sorted(picked.chunks, key=lambda c: (_KIND_ORDER[c.kind], c.path, c.start_line))
@@ -198,11 +203,11 @@ class ContextAssembler:
                            open_documents: Mapping[str, str]) -> Iterable[ContextChunk]:
         """Definitions of ``name``: this file's first, then imported modules', then unambiguous ones."""
         found = self._lookup(name)
-        ranked = sorted(found, key=lambda s: (s.path != rel, not _in_modules(s.path, modules)))
         limit = self.limits.defs_per_name
+        if len(found) > limit:  # several: only this file's and imported modules' are trusted
+            found = [s for s in found if s.path == rel or _in_modules(s.path, modules)]
+        ranked = sorted(found, key=lambda s: s.path != rel)
         for sym in ranked[:limit]:
-            if sym.path != rel and not _in_modules(sym.path, modules) and len(found) > limit:
-                return  # a common name defined all over the repository: more noise than help
             file_lines = self._docs.lines(sym.path, open_documents)
             if file_lines is None:
                 continue
@@ -266,6 +271,10 @@ class _Picker:
         self.left = budget
         self.chunks: list[ContextChunk] = []
         self._seen: set[str] = set()
+
+    @property
+    def full(self) -> bool:
+        return self.left < _MIN_CHUNK_TOKENS
 
     def _overlaps(self, chunk: ContextChunk) -> bool:
         if chunk.path == self._path and chunk.start_line < self._window.end_line \
