@@ -12,6 +12,7 @@ with the index generation it reflects, so a map never rebuilds it from scratch w
 
 from __future__ import annotations
 
+import builtins
 import io
 import json
 import re
@@ -26,7 +27,8 @@ __all__ = ["Graph", "Ranking"]
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 _DAMPING = 0.85
-_FORMAT = 1
+_FORMAT = 2
+_BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
 # Measured on ~7k files: after 20 steps 99.7% of the top 300 definitions are those of the fully
 # converged order (30 steps: 100%), while convergence to 1e-5 takes ~75 steps.
 _MAX_ITER = 20
@@ -107,35 +109,44 @@ class Graph:
         self.d_id, self.d_file, self.d_ident = defs[:, 0], defs[:, 1], defs[:, 2]
         self._prepared = None
 
-    def remove_file(self, path: str) -> None:
-        index = self._file_index.pop(path, None)
-        if index is None:
-            return
-        self.paths[index] = ""
-        keep_r = self.r_file != index
-        keep_d = self.d_file != index
-        self.r_file, self.r_ident, self.r_count = (
-            self.r_file[keep_r],
-            self.r_ident[keep_r],
-            self.r_count[keep_r],
-        )
-        self.d_id, self.d_file, self.d_ident = self.d_id[keep_d], self.d_file[keep_d], self.d_ident[keep_d]
-        self._prepared = None
-
-    def replace_file(
-        self, path: str, refcounts: Sequence[tuple[str, int]], defs: Sequence[tuple[int, str]]
+    def patch(
+        self, files: Sequence[tuple[str, Sequence[tuple[str, int]] | None, Sequence[tuple[int, str]]]]
     ) -> None:
-        """Swap one file's edges (after ``update_file``) without touching the rest."""
-        self.remove_file(path)
-        index = self._file(path)
-        refs = np.array([(index, self._ident(n), c) for n, c in refcounts], np.int64).reshape(-1, 3)
-        new_defs = np.array([(d, index, self._ident(n)) for d, n in defs], np.int64).reshape(-1, 3)
+        """Swap the edges of a few files at once: (path, refcounts or None when gone, definitions)."""
+        touched = [self._file_index[path] for path, _, _ in files if path in self._file_index]
+        if touched:
+            drop = np.asarray(touched, np.int64)
+            keep_r = ~np.isin(self.r_file, drop)
+            keep_d = ~np.isin(self.d_file, drop)
+            self.r_file, self.r_ident, self.r_count = (
+                self.r_file[keep_r],
+                self.r_ident[keep_r],
+                self.r_count[keep_r],
+            )
+            self.d_id, self.d_file, self.d_ident = (
+                self.d_id[keep_d],
+                self.d_file[keep_d],
+                self.d_ident[keep_d],
+            )
+        new_refs: list[tuple[int, int, int]] = []
+        new_defs: list[tuple[int, int, int]] = []
+        for path, refcounts, defs in files:
+            if refcounts is None:  # deleted, renamed or skipped now: the slot stays empty
+                index = self._file_index.pop(path, None)
+                if index is not None:
+                    self.paths[index] = ""
+                continue
+            index = self._file(path)
+            new_refs += [(index, self._ident(name), count) for name, count in refcounts]
+            new_defs += [(def_id, index, self._ident(name)) for def_id, name in defs]
+        refs = np.array(new_refs, np.int64).reshape(-1, 3)
+        added = np.array(new_defs, np.int64).reshape(-1, 3)
         self.r_file = np.concatenate([self.r_file, refs[:, 0]])
         self.r_ident = np.concatenate([self.r_ident, refs[:, 1]])
         self.r_count = np.concatenate([self.r_count, refs[:, 2].astype(np.float64)])
-        self.d_id = np.concatenate([self.d_id, new_defs[:, 0]])
-        self.d_file = np.concatenate([self.d_file, new_defs[:, 1]])
-        self.d_ident = np.concatenate([self.d_ident, new_defs[:, 2]])
+        self.d_id = np.concatenate([self.d_id, added[:, 0]])
+        self.d_file = np.concatenate([self.d_file, added[:, 1]])
+        self.d_ident = np.concatenate([self.d_ident, added[:, 2]])
         self._prepared = None
 
     def file_index(self, path: str) -> int | None:
@@ -266,6 +277,8 @@ class Graph:
 def _multiplier(name: str) -> float:
     if name.startswith("_"):
         return 0.1
+    if name in _BUILTINS:  # `len(x)` calls the builtin even where some file defines a `len`
+        return 0.01
     if _LONG_NAME.match(name):
         return 10.0
     return 1.0

@@ -45,7 +45,12 @@ class RepoIndex:
         self.settings = settings
         self._store = store
         self._lock = threading.RLock()
+        # The graph is `_graph` (or the persisted graph of generation `_base` when not loaded) plus
+        # the edges of the `_pending` files, together reflecting index generation `_known`.
         self._graph: Graph | None = None
+        self._base: int | None = None
+        self._pending: dict[str, None] = {}
+        self._known: int | None = None
         self._graph_dirty = False
         self._closed = False
 
@@ -72,6 +77,8 @@ class RepoIndex:
             if self._closed:
                 return
             self._closed = True
+            if self._pending and self._known == self._store.generation():
+                self._current_graph()  # apply the pending edits so the next process loads them
             if self._graph is not None and self._graph_dirty:
                 self._store.save_graph(self._graph.generation, self._graph.to_bytes())
                 self._graph_dirty = False
@@ -81,8 +88,8 @@ class RepoIndex:
         """Forget everything indexed; the next ``update()`` scans every file again."""
         with self._lock:
             self._store.rebuild()
-            self._graph = None
-            self._graph_dirty = False
+            self._graph, self._known, self._graph_dirty = None, None, False
+            self._pending.clear()
 
     def rel(self, path: str | Path) -> str:
         """``path`` (absolute inside the repo, or repo-relative) as a repo-relative posix string."""
@@ -284,45 +291,58 @@ class RepoIndex:
         return fit(rows, budget, count_tokens or estimate_tokens)
 
     def _current_graph(self) -> Graph:
+        """The graph for the index's current generation: cached, persisted+patched, or rebuilt."""
         generation = self._store.generation()
-        if self._graph is not None and self._graph.generation == generation:
-            return self._graph
+        graph = self._graph
+        if self._known == generation and graph is None:
+            graph = self._saved_graph(self._base)  # the persisted graph the pending edits apply to
+        if self._known == generation and graph is not None:
+            if self._pending:
+                graph.patch([(path, *self._file_edges(path)) for path in self._pending])
+                self._pending.clear()
+                self._graph_dirty = True
+            graph.generation = generation
+            self._graph = graph
+            return graph
         graph = self._saved_graph(generation)
         if graph is None:
             graph = Graph.build(generation, *self._store.graph_rows())
             self._store.save_graph(generation, graph.to_bytes())
-        self._graph, self._graph_dirty = graph, False
+        self._graph, self._graph_dirty, self._known = graph, False, generation
+        self._pending.clear()
         return graph
 
-    def _saved_graph(self, generation: int) -> Graph | None:
+    def _file_edges(self, path: str) -> tuple[list[tuple[str, int]] | None, list[tuple[int, str]]]:
+        file_id, refcounts, defs = self._store.file_graph_rows(path)
+        return (None, []) if file_id is None else (refcounts, defs)
+
+    def _saved_graph(self, generation: int | None) -> Graph | None:
         """The persisted graph when it reflects ``generation``."""
         saved = self._store.load_graph()
-        if saved is None or saved[0] != generation:
+        if generation is None or saved is None or saved[0] != generation:
             return None
         return Graph.from_bytes(saved[1])
 
     def _refresh_graph(self, before: int, changed: Sequence[str], removed: Sequence[str]) -> None:
-        """Patch the graph for a few changed files, or rebuild it (and persist it) for many."""
+        """Note a few changed files for a later patch (cheap), or rebuild the graph for many.
+
+        ``update_file`` runs on every edit and maps are rare: the edits are patched into the
+        graph when the next map needs it (or at ``close``), all at once.
+        """
         with self._lock:
             after = self._store.generation()
             if after == before:
                 return
-            few = len(changed) + len(removed) <= _PATCH_LIMIT
-            graph = self._graph if self._graph is not None and self._graph.generation == before else None
-            if graph is None and few:
-                graph = self._saved_graph(before)
-            if graph is None or not few:
+            if len(changed) + len(removed) > _PATCH_LIMIT:
                 self._graph = Graph.build(after, *self._store.graph_rows())
                 self._store.save_graph(after, self._graph.to_bytes())
-                self._graph_dirty = False
+                self._graph_dirty, self._known = False, after
+                self._pending.clear()
                 return
-            for path in removed:
-                graph.remove_file(path)
-            for path in changed:
-                file_id, refcounts, defs = self._store.file_graph_rows(path)
-                if file_id is None:
-                    graph.remove_file(path)
-                else:
-                    graph.replace_file(path, refcounts, defs)
-            graph.generation = after
-            self._graph, self._graph_dirty = graph, True
+            if (
+                self._known != before
+            ):  # unknown state: pending edits on top of the graph persisted at `before`
+                self._graph, self._base = None, before
+                self._pending.clear()
+            self._pending.update(dict.fromkeys([*removed, *changed]))
+            self._known = after

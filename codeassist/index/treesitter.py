@@ -176,6 +176,11 @@ def _signature(node: ts.Node, data: bytes) -> str:
     start = node.start_byte
     if body is not None and body.start_byte > start:
         end = body.start_byte
+        for child in node.children:  # stop before comments between the header and the body
+            if child.start_byte >= body.start_byte:
+                break
+            if "comment" in child.type:
+                end = min(end, child.start_byte)
     else:
         newline = data.find(b"\n", start, node.end_byte)
         end = node.end_byte if newline < 0 else newline
