@@ -51,6 +51,7 @@ class CodeassistServer(LanguageServer):
         self.probe_interval = probe_interval
         self.root: Path | None = None
         self.options: LspOptions = parse_options(None, None)
+        self.init_overrides: dict[str, Any] = {}  # from initializationOptions, under later changes
         self.backend: Backend | None = None
         self.scheduler = Scheduler(self.options.debounce_s)
         self.gate = MessageGate()
@@ -122,6 +123,7 @@ def _root_of(params: types.InitializeParams) -> Path | None:
 def initialize(ls: CodeassistServer, params: types.InitializeParams) -> None:
     ls.root = _root_of(params)
     ls.options = parse_options(params.initialization_options, ls.root)
+    ls.init_overrides = dict(ls.options.overrides)
     ls.scheduler.debounce_s = ls.options.debounce_s
 
 
@@ -138,7 +140,7 @@ async def did_change_configuration(ls: CodeassistServer, params: types.DidChange
         answer = await ls.workspace_configuration_async(
             types.ConfigurationParams(items=[types.ConfigurationItem(section="codeassist")]))
         raw = answer[0] if answer else None
-    ls.apply_options(parse_options(raw, ls.root, base=None))
+    ls.apply_options(parse_options(raw, ls.root, base=ls.init_overrides))
 
 
 def _can_pull_configuration(ls: CodeassistServer) -> bool:

@@ -57,8 +57,9 @@ def flatten(raw: Any) -> dict[str, Any]:
     """``{"a": {"bKey": 1}}`` → ``{"a.b_key": 1}``; unwraps a top-level ``codeassist`` object."""
     if not isinstance(raw, Mapping):
         return {}
-    if isinstance(raw.get("codeassist"), Mapping):
-        raw = raw["codeassist"]
+    wrapped = raw.get("codeassist")
+    if isinstance(wrapped, Mapping) or wrapped == []:  # Lua encodes an empty table as []
+        raw = wrapped or {}
     out: dict[str, Any] = {}
 
     def walk(prefix: str, value: Any) -> None:
@@ -81,7 +82,7 @@ def parse_options(raw: Any, repo: Path | None, base: Mapping[str, Any] | None = 
     """
     overrides = dict(base or {})
     problems: list[str] = []
-    if raw is not None and not isinstance(raw, Mapping):
+    if raw is not None and raw != [] and not isinstance(raw, Mapping):
         problems.append(f"the settings must be an object, not {type(raw).__name__}")
     known = set(cfg.all_keys())
     for dotted, value in flatten(raw).items():

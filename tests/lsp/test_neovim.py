@@ -4,6 +4,7 @@ mode dismisses it."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
 import time
@@ -72,7 +73,8 @@ def nvim(tmp_path: Path, repo: Path, llama_server: LlamaServerInfo) -> Iterator[
     try:
         yield session
     finally:
-        session.quit("qa!")
+        with contextlib.suppress(EOFError, OSError):  # nvim exits while answering
+            session.command("qa!")
         session.close()
 
 
@@ -84,13 +86,15 @@ def test_ghost_text_appears_is_accepted_and_dismissed(nvim: Any) -> None:
     assert nvim.exec_lua("return vim.lsp.inline_completion == nil", []), "this test drives the 0.11 fallback"
     wait(lambda: nvim.exec_lua("return #vim.lsp.get_clients({ name = 'codeassist' })", []), 60,
          "the codeassist client to attach")
+    wait(lambda: nvim.exec_lua("return require('codeassist').status.state == 'ready'", []), 120,
+         "the model server to be ready (codeassist/status)")
     nvim.command("normal! G")
     nvim.input("o")
     marks: list[dict[str, Any]] = []
     for word in ("def perimeter(c", "ircle", ": Circle", ") -> float", ":\n", "    return 2 * math"):
         nvim.input(word.replace("\n", "<CR>"))
         try:
-            marks = wait(lambda: ghost(nvim), 15, "ghost text")
+            marks = wait(lambda: ghost(nvim), 60, "ghost text")
             break
         except AssertionError:
             continue  # the tiny model had nothing to say here: type on
@@ -113,7 +117,7 @@ def test_ghost_text_appears_is_accepted_and_dismissed(nvim: Any) -> None:
     for word in ("\n", "    x = 1", "\n", "    y = c.radius"):
         nvim.input(word.replace("\n", "<CR>"))
         try:
-            wait(lambda: ghost(nvim), 15, "ghost text")
+            wait(lambda: ghost(nvim), 60, "ghost text")
             break
         except AssertionError:
             continue

@@ -58,17 +58,23 @@ async def test_bad_settings_give_one_message_and_defaults(client: LanguageClient
     assert "Using the defaults" in message.message
 
 
-async def test_settings_change_turns_completions_off(client: LanguageClient, repo: Path,
-                                                     llama_server: LlamaServerInfo) -> None:
+async def test_settings_change_turns_completions_off_and_on(client: LanguageClient, repo: Path,
+                                                             llama_server: LlamaServerInfo) -> None:
     await start(client, repo, client.client_name, {"server": {"url": llama_server.url}})  # type: ignore[attr-defined]
     uri = open_doc(client, repo / "shapes.py", "python")
     await ready(client)
+    # later settings layer over initializationOptions: server.url stays
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
-        settings={"codeassist": {"server": {"url": llama_server.url}, "completion": {"enabled": False}}}))
+        settings={"codeassist": {"completion": {"enabled": False}}}))
     await wait_for(lambda: statuses(client) and statuses(client)[-1]["state"] == "disabled")
     answer = await client.text_document_inline_completion_async(inline_params(uri, 15, 11))
     assert answer is not None and list(answer.items) == []
-    assert client.messages == [] or all(m.type != types.MessageType.Error for m in client.messages)
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"codeassist": []}))  # what Neovim sends for an empty Lua table
+    await client.text_document_inline_completion_async(inline_params(uri, 15, 11))
+    await wait_for(lambda: statuses(client)[-1]["state"] == "ready", timeout=60)
+    assert all(m.type != types.MessageType.Error for m in client.messages)
+    assert not any("ignoring bad settings" in m.message for m in client.messages)
 
 
 MALFORMED: list[tuple[str, Any, int]] = [
