@@ -4,12 +4,14 @@
    request sent straight to llama-server (the body the engine would send, from
    ``CompletionEngine.prepare``): median, p95 and the ratio of medians. Then cache hits (the same
    positions again) through the LSP: median and p95.
-2. Typing burst: 500 keystrokes in bursts of 10 (each an incremental ``didChange`` plus an
-   ``inlineCompletion``), the client cancelling the previous request on every other burst as VS Code
-   does, the server superseding it otherwise. Counts protocol errors, answered requests (and how many
-   were not the newest of their burst), whether the server survived, and its RSS before and after.
+2. Typing burst: 500 keystrokes (--bursts x --per-burst, default 50 x 10), each an incremental
+   ``didChange`` plus an ``inlineCompletion``, the client cancelling the previous request on every
+   other burst as VS Code does, the server superseding it otherwise. Counts protocol errors,
+   answered requests (and how many were not the newest of their burst), whether the server
+   survived, and its RSS before and after.
 
 Usage: python benchmarks/lsp_bench.py [--url http://127.0.0.1:8012] [--positions 30] [--bursts 50]
+       [--per-burst 10]
 Without --url a llama-server with the configured model is started (and stopped) through codeassist.
 """
 
@@ -244,7 +246,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         session = await open_session(root, args.url)
         try:
             latency = await bench_latency(session, args.url, root, path, text, args.positions)
-            burst = await bench_burst(session, path, text, args.bursts, 10, args.interval)
+            burst = await bench_burst(session, path, text, args.bursts, args.per_burst, args.interval)
         finally:
             await session.client.shutdown_async(None)
             session.client.exit(None)
@@ -258,6 +260,7 @@ def main() -> None:
     parser.add_argument("--url", default="", help="a running llama-server (default: start one)")
     parser.add_argument("--positions", type=int, default=30)
     parser.add_argument("--bursts", type=int, default=50)
+    parser.add_argument("--per-burst", type=int, default=10, help="keystrokes per burst")
     parser.add_argument("--interval", type=float, default=0.04, help="seconds between keystrokes")
     args = parser.parse_args()
     server = None
