@@ -180,14 +180,15 @@ class ChatApp(App[None]):
         pane = self.query_one("#conversation", VerticalScroll)
         sample: LatencySample | None = None
 
-        def painted(at: float) -> None:
-            if sample is not None and sample.screen_at is None:
-                sample.screen_at = at
-
-        block = AssistantMessage(painted)
+        block = AssistantMessage()
         mounting = pane.mount(UserMessage(text, markup=False), block)  # awaited before the first write
         stream = Markdown.get_stream(block.markdown)
         writer = _Coalescer(stream)
+
+        def painted(at: float) -> None:
+            if sample is not None and sample.screen_at is None:
+                sample.screen_at = at
+            writer.held = False
         self.status.activity = "answering… (Esc stops)"
         try:
             async with aclosing(self.session.answer(text, force=force)) as events:
@@ -197,6 +198,8 @@ class ChatApp(App[None]):
                             sample = LatencySample(event.at)
                             self.metrics.first_tokens.append(sample)
                             await mounting
+                            writer.held = True  # until the preview is painted
+                            block.show_first(event.text, painted)
                         await writer.add(event.text)
                     elif isinstance(event, Routed):
                         block.route.update(event.line)
@@ -309,9 +312,12 @@ class _Coalescer:
         self.stream = stream
         self.pending: list[str] = []
         self.last: float | None = None
+        self.held = False  # True: keep pieces back (the first one is being painted as a preview)
 
     async def add(self, text: str) -> None:
         self.pending.append(text)
+        if self.held:
+            return
         if self.last is None or time.perf_counter() - self.last >= self.INTERVAL_S:
             await self.flush()
 

@@ -35,25 +35,19 @@ class CopyableFence(MarkdownFence):
 
 
 class AnswerMarkdown(Markdown):
-    """Markdown that notes when its first text was painted (for the first-token latency)."""
+    """The answer's Markdown; once it has text it takes the place of the plain preview line."""
 
     BLOCKS: dict[str, type[MarkdownBlock]] = {  # noqa: RUF012 - overrides Markdown's own table
         **Markdown.BLOCKS, "fence": CopyableFence, "code_block": CopyableFence}
 
-    def __init__(self, on_first_paint: Callable[[float], None] | None = None) -> None:
+    def __init__(self, preview: Static | None = None) -> None:
         super().__init__("")
-        self._on_first_paint = on_first_paint
-        self._painted = False
+        self._preview = preview
 
     async def append(self, markdown: str) -> None:  # type: ignore[override]
         await super().append(markdown)
-        if not self._painted and markdown:
-            self._painted = True
-            self.call_after_refresh(self._first_paint)
-
-    def _first_paint(self) -> None:
-        if self._on_first_paint is not None:
-            self._on_first_paint(time.perf_counter())
+        if markdown and self._preview is not None and self._preview.display:
+            self._preview.display = False
 
 
 class UserMessage(Static):
@@ -72,16 +66,27 @@ class AssistantMessage(Vertical):
     AssistantMessage > .error { color: $error; padding: 0 1; }
     AssistantMessage > .stats { color: $text-muted; padding: 0 1; }
     AssistantMessage > AnswerMarkdown { margin: 0 1; }
+    AssistantMessage > .preview { padding: 0 1 0 2; }
     """
 
-    def __init__(self, on_first_paint: Callable[[float], None] | None = None) -> None:
+    def __init__(self) -> None:
         super().__init__()
         self.route = Static("…", classes="route")
-        self.markdown = AnswerMarkdown(on_first_paint)
+        self.preview = Static("", classes="preview", markup=False)
+        self.preview.display = False
+        self.markdown = AnswerMarkdown(self.preview)
 
     def compose(self) -> ComposeResult:
         yield self.route
+        yield self.preview
         yield self.markdown
+
+    def show_first(self, text: str, on_painted: Callable[[float], None]) -> None:
+        """Paint the first streamed text at once, as plain text: mounting the first Markdown block
+        takes a while, and the Markdown replaces this line as soon as it has caught up."""
+        self.preview.update(text)
+        self.preview.display = True
+        self.preview.call_after_refresh(lambda: on_painted(time.perf_counter()))
 
     async def add_line(self, text: str, kind: str) -> None:
         await self.mount(Static(text, classes=kind, markup=False))
