@@ -100,7 +100,9 @@ class CompletionEngine:
         self._caps = _Capabilities()
         self._read_model = read_model_file
         self._max_predict_ms = max_predict_ms
-        self._snippets = SnippetWriter(self._request_snippet, n_predict=max(32, 2 * settings.n_predict))
+        # snippets are longer than completions: twice the tokens, four times the time
+        self._snippets = SnippetWriter(self._request_snippet, n_predict=max(16, 2 * settings.n_predict),
+                                       timeout=4 * settings.timeout)
 
     # ---- public API ----------------------------------------------------------------------
     @property

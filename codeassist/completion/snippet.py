@@ -53,9 +53,10 @@ def chat_messages(instruction: str, context: str, language: str) -> list[Mapping
 
 
 class SnippetWriter:
-    def __init__(self, send: Send, n_predict: int = SNIPPET_PREDICT) -> None:
+    def __init__(self, send: Send, n_predict: int = SNIPPET_PREDICT, timeout: float | None = None) -> None:
         self._send = send
         self.n_predict = n_predict
+        self.timeout = timeout
 
     async def write(self, instruction: str, context: str, *, chat: bool, language: str = "") -> str:
         if not instruction.strip():
@@ -63,9 +64,10 @@ class SnippetWriter:
                              hint='Say what the code should do, e.g. "parse a CSV file into dicts".')
         sampling = Sampling(temperature=0.2, top_k=40, top_p=0.95, min_p=0.05, seed=0)
         if chat:
-            params = CompletionParams(n_predict=self.n_predict * 2, sampling=sampling)
+            params = CompletionParams(n_predict=self.n_predict * 2, sampling=sampling, timeout=self.timeout)
             answer = await self._send("", params, chat_messages(instruction, context, language))
         else:
-            params = CompletionParams(n_predict=self.n_predict, sampling=sampling, stop=("\n\n\n",))
+            params = CompletionParams(n_predict=self.n_predict, sampling=sampling, stop=("\n\n\n",),
+                                      timeout=self.timeout)
             answer = await self._send(base_prompt(instruction, context, language), params, None)
         return extract_code(answer)

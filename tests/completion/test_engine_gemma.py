@@ -153,7 +153,7 @@ async def test_cancelling_the_task_frees_the_server_slot(gemma_runtime: LocalRun
 
 
 async def test_snippet_from_the_base_model(gemma_runtime: LocalRuntime) -> None:
-    engine = CompletionEngine(gemma_runtime, None, small())
+    engine = CompletionEngine(gemma_runtime, None, small(n_predict=8))
     code = await engine.generate_snippet("return the square of x", "def cube(x):\n    return x ** 3\n",
                                          language="python")
     assert isinstance(code, str)
