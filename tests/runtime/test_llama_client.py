@@ -57,7 +57,7 @@ async def test_complete_respects_n_predict_and_stop(llama_server: LlamaServerInf
 
 
 async def test_prompt_cache_reuse_shows_in_timings(llama_server: LlamaServerInfo) -> None:
-    prompt = CODE * 20
+    prompt = CODE * 8
     params = CompletionParams(n_predict=4, sampling=GREEDY, id_slot=0)
     async with LlamaClient(llama_server.url) as client:
         n_prompt = len(await client.tokenize(prompt, add_special=True))
@@ -127,11 +127,11 @@ async def test_stream_chat(llama_server: LlamaServerInfo) -> None:
     messages = [{"role": "system", "content": "You write Python."},
                 {"role": "user", "content": "Write a hello world program."}]
     async with LlamaClient(llama_server.url) as client:
-        stream = client.stream_chat(messages, ChatParams(max_tokens=16, sampling=GREEDY, id_slot=1))
+        stream = client.stream_chat(messages, ChatParams(max_tokens=8, sampling=GREEDY, id_slot=1))
         pieces = [p async for p in stream]
         assert pieces
         assert stream.result is not None and stream.result.text == "".join(pieces)
-        thinking = client.stream_chat(messages, ChatParams(max_tokens=8, think=True, id_slot=1))
+        thinking = client.stream_chat(messages, ChatParams(max_tokens=4, think=True, id_slot=1))
         async for _ in thinking:
             pass
         assert thinking.result is not None  # the server accepted the thinking switch and finished
