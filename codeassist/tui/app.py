@@ -40,10 +40,16 @@ class LatencySample:
 
     server_at: float
     screen_at: float | None = None
+    cpu_at: float = 0.0  # time.thread_time() of the UI thread when the piece was handled
+    cpu_painted: float | None = None  # ... and when it was painted (load-independent cost)
 
     @property
     def delay_ms(self) -> float | None:
         return None if self.screen_at is None else (self.screen_at - self.server_at) * 1000
+
+    @property
+    def cpu_ms(self) -> float | None:
+        return None if self.cpu_painted is None else (self.cpu_painted - self.cpu_at) * 1000
 
 
 @dataclass
@@ -188,6 +194,7 @@ class ChatApp(App[None]):
         def painted(at: float) -> None:
             if sample is not None and sample.screen_at is None:
                 sample.screen_at = at
+                sample.cpu_painted = time.thread_time()
             writer.held = False
         self.status.activity = "answering… (Esc stops)"
         try:
@@ -195,7 +202,7 @@ class ChatApp(App[None]):
                 async for event in events:
                     if isinstance(event, Token):
                         if sample is None:
-                            sample = LatencySample(event.at)
+                            sample = LatencySample(event.at, cpu_at=time.thread_time())
                             self.metrics.first_tokens.append(sample)
                             await mounting
                             writer.held = True  # until the preview is painted
