@@ -66,11 +66,16 @@ def write_code(path: Path, code: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise UsageError(f"Cannot write {path}: {exc.strerror}.",
+                         hint="Check the path and its permissions; nothing was changed.") from exc
+    try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(code)
         if path.exists():
             os.chmod(tmp, path.stat().st_mode & 0o7777)
         os.replace(tmp, path)
     except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
         raise UsageError(f"Cannot write {path}: {exc.strerror}.",
-                         hint="Check the path and its permissions; nothing was changed.") from exc
+                         hint="Check free space and permissions; nothing was changed.") from exc
