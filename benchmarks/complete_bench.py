@@ -239,7 +239,7 @@ async def part_cache(runtime: LocalRuntime, positions: list[Position], root: Pat
             assert hit.cached
         item = result.items[0]
         lines = pos.text.split("\n")
-        for k in range(1, min(6, len(item))):
+        for k in range(1, min(6, len(item.split("\n", 1)[0]))):  # typing within the first line
             lines[pos.line] = lines[pos.line][: pos.col] + item[:k]
             typed = replace(req, text="\n".join(lines), col=pos.col + k)
             started = time.perf_counter()
