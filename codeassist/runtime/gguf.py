@@ -74,12 +74,37 @@ def _load_vocab(path: Path) -> Any:
     import llama_cpp  # heavy: imported only when a tokenizer or metadata is needed
 
     with _LOAD_LOCK:
+        _route_native_logs(llama_cpp)
         try:
             return llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False)
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"llama.cpp cannot load {path}: {exc}.",
                              hint="The file may be truncated or of an unsupported architecture; "
                                   "pull it again.") from exc
+
+
+_NATIVE_LOG_LEVELS = {1: logging.INFO, 2: logging.WARNING, 3: logging.ERROR}
+_native_log_callback: Any = None
+
+
+def _route_native_logs(llama_cpp: Any) -> None:
+    """Send llama.cpp's own log lines to `logging` (debug level) instead of raw stderr.
+
+    llama-cpp-python prints some of them straight to stderr even with ``verbose=False``; the
+    language server must never write outside its protocol, and the CLI should not print noise.
+    """
+    global _native_log_callback
+    if _native_log_callback is not None:
+        return
+    native_log = logging.getLogger("codeassist.runtime.llama_cpp")
+
+    def _on_log(level: int, text: bytes, _user_data: Any) -> None:
+        message = text.decode("utf-8", "replace").rstrip()
+        if message:
+            native_log.debug("[%s] %s", logging.getLevelName(_NATIVE_LOG_LEVELS.get(level, 10)), message)
+
+    _native_log_callback = llama_cpp.llama_log_callback(_on_log)
+    llama_cpp.llama_log_set(_native_log_callback, None)
 
 
 @lru_cache(maxsize=8)
