@@ -116,13 +116,16 @@ async def wait_ready(session: Session, timeout: float = 120) -> None:
 
 
 def make_engine(url: str, root: Path) -> Any:
-    """The engine the server runs, in-process, to build the exact request body it would send."""
+    """The engine the server runs (with the same index), in-process, to build the same request body."""
     from codeassist.completion import CompletionEngine
     from codeassist.config import load_settings
+    from codeassist.index import RepoIndex
     from codeassist.runtime import LocalRuntime
 
     settings = load_settings(root, overrides={"server.url": url})
-    return CompletionEngine(LocalRuntime(settings), None, settings.completion, root=root)
+    index = RepoIndex.open(root, settings.index)
+    index.update()
+    return CompletionEngine(LocalRuntime(settings), index, settings.completion, root=root)
 
 
 async def raw_latency(engine: Any, url: str, path: Path, text: str, line: int, col: int,
