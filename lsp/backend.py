@@ -168,6 +168,16 @@ class Backend:
             await asyncio.wait([task], timeout=self._attach_wait)
         return self._engine if self._status.state == "ready" else None
 
+    def cached(self, request: CompletionRequest) -> list[str] | None:
+        """Suggestions straight from the engine's cache, or None (no engine yet, or a miss)."""
+        if self._engine is None or self._status.state != "ready" or not self.options.completions_enabled:
+            return None
+        result = self._engine.cached(request)
+        if result is None:
+            return None
+        self._set_status(last_latency_ms=round(result.timings.total_ms, 1))
+        return result.items
+
     async def complete(self, request: CompletionRequest) -> list[str]:
         """Suggestions for one position; empty while the model server is down."""
         engine = await self.engine()

@@ -54,6 +54,15 @@ class Scheduler:
             await asyncio.sleep(self.debounce_s)
         return await job()
 
+    def answered_now(self, key: str) -> None:
+        """A request for ``key`` was answered without waiting (a cache hit): it supersedes the
+        pending one and counts as a keystroke for the debounce window."""
+        self._last_seen[key] = time.monotonic()
+        previous = self._pending.pop(key, None)
+        if previous is not None and not previous.done():
+            previous.cancel()
+            self.superseded += 1
+
     def forget(self, key: str) -> None:
         task = self._pending.pop(key, None)
         if task is not None:

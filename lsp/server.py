@@ -186,14 +186,19 @@ async def inline_completion(ls: CodeassistServer, params: types.InlineCompletion
     if not ls.options.completions_enabled:
         return types.InlineCompletionList(items=[])
 
-    async def job() -> types.InlineCompletionList | None:
-        from codeassist.completion import CompletionRequest
+    from codeassist.completion import CompletionRequest
 
-        doc = ls.workspace.get_text_document(uri)
-        version = doc.version
-        line, col = cv.to_core_position(doc, params.position)
-        request = CompletionRequest(text=doc.source, line=line, col=col, path=ls.rel(doc),
-                                    language=cv.language_of(doc), open_documents=ls.open_documents(uri))
+    doc = ls.workspace.get_text_document(uri)
+    version = doc.version
+    line, col = cv.to_core_position(doc, params.position)
+    request = CompletionRequest(text=doc.source, line=line, col=col, path=ls.rel(doc),
+                                language=cv.language_of(doc), open_documents=ls.open_documents(uri))
+    hit = ls.require_backend().cached(request)
+    if hit is not None:  # served from the cache: no debounce, no model request
+        ls.scheduler.answered_now(uri)
+        return cv.inline_list(doc, line, col, hit)
+
+    async def job() -> types.InlineCompletionList | None:
         items = await ls.require_backend().complete(request)
         current = ls.workspace.get_text_document(uri)
         if current.version != version:

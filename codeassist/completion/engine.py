@@ -114,14 +114,27 @@ class CompletionEngine:
         """Remember an edited line; the ranges around recent edits become context."""
         self._context.note_edit(path, line)
 
-    async def complete(self, request: CompletionRequest) -> CompletionResult:
+    def cached(self, request: CompletionRequest) -> CompletionResult | None:
+        """The answer from the LRU cache (exact or typed-through), without touching the server.
+
+        Cheap and synchronous: surfaces call it before debouncing, so a cache hit is never delayed.
+        """
         started = time.perf_counter()
-        lines, window = self._window(request)
+        _, window = self._window(request)
         rel = self._docs.relative(request.path)
         hit = self._cache.get(rel, window.before, window.line_prefix, window.suffix)
+        if hit is None:
+            return None
+        total = (time.perf_counter() - started) * 1000
+        return CompletionResult(hit, CompletionTimings("cache", total_ms=total), cached=True)
+
+    async def complete(self, request: CompletionRequest) -> CompletionResult:
+        started = time.perf_counter()
+        hit = self.cached(request)
         if hit is not None:
-            total = (time.perf_counter() - started) * 1000
-            return CompletionResult(hit, CompletionTimings("cache", total_ms=total), cached=True)
+            return hit
+        lines, window = self._window(request)
+        rel = self._docs.relative(request.path)
         client = await self._runtime.client()
         await self._probe(client)
         prepared = self._prepare(request, lines, window)

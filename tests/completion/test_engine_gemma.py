@@ -104,6 +104,10 @@ async def test_typing_through_a_suggestion_is_served_from_the_cache(gemma_runtim
     assert hit.items == [suggestion[1:]]
     assert hit.timings.mode == "cache"
     assert (time.perf_counter() - started) < 1.0
+    # The synchronous lookup the language server makes before debouncing sees the same entries.
+    sync_hit = engine.cached(at(req.line, req.col + 1, typed))
+    assert sync_hit is not None and sync_hit.items == [suggestion[1:]]
+    assert engine.cached(at(req.line, req.col, typed)) is None  # a position never asked about
 
 
 def _slot(slots: list[dict[str, object]]) -> dict[str, object]:
