@@ -40,7 +40,9 @@ async def test_model_server_down_then_back(client: LanguageClient, repo: Path,
     await forwarder.start()
     try:
         await wait_for(lambda: statuses(client)[-1]["state"] == "ready", timeout=60)
-        assert any("back" in m.message for m in client.messages if m.type == types.MessageType.Info)
+        # the "back" message follows the ready status notification; it may arrive just after it
+        await wait_for(lambda: any("back" in m.message for m in client.messages
+                                   if m.type == types.MessageType.Info))
         answer = await client.text_document_inline_completion_async(inline_params(uri, 15, 11))
         assert isinstance(answer, types.InlineCompletionList)
     finally:
