@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -77,7 +77,7 @@ class _Capabilities:
     chat_template: bool = False
     model_path: str = ""
     probed: bool = False
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    probing: asyncio.Task[None] | None = None
 
 
 class CompletionEngine:
@@ -227,18 +227,27 @@ class CompletionEngine:
         return await client.complete(prepared.prompt, prepared.params), prepared
 
     async def _probe(self, client: LlamaClient) -> None:
-        """Learn once what the model can do: FIM tokens, chat template, exact tokenizer."""
+        """Learn once what the model can do: FIM tokens, chat template, exact tokenizer.
+
+        One probe runs at a time, shared by every caller and shielded from their cancellation:
+        a superseded completion request does not abandon the probe half-way (the next request
+        would start it again, and load the tokenizer a second time). A failed probe is retried
+        by the next caller.
+        """
         caps = self._caps
         if caps.probed:
             return
-        async with caps.lock:
-            if caps.probed:
-                return
-            props = await client.props()
-            caps.chat_template = bool(props.get("chat_template"))
-            caps.model_path = str(props.get("model_path") or "")
-            await self._read_model_file(caps)
-            caps.probed = True
+        if caps.probing is None or caps.probing.done():
+            caps.probing = asyncio.ensure_future(self._probe_once(client, caps))
+            caps.probing.add_done_callback(_retrieve_exception)
+        await asyncio.shield(caps.probing)
+
+    async def _probe_once(self, client: LlamaClient, caps: _Capabilities) -> None:
+        props = await client.props()
+        caps.chat_template = bool(props.get("chat_template"))
+        caps.model_path = str(props.get("model_path") or "")
+        await self._read_model_file(caps)
+        caps.probed = True
 
     async def _read_model_file(self, caps: _Capabilities) -> None:
         """With the model file on this machine: FIM capability and exact token counts."""
@@ -281,3 +290,9 @@ def _chat_params(params: CompletionParams) -> ChatParams:
 def _index_root(index: DefinitionSource | None) -> Path | None:
     root = getattr(index, "root", None)
     return root if isinstance(root, Path) else None
+
+
+def _retrieve_exception(task: asyncio.Task[None]) -> None:
+    """A probe whose callers all went away may fail unobserved: mark its error as seen."""
+    if not task.cancelled():
+        task.exception()

@@ -6,6 +6,8 @@ Only the vocabulary of a model is loaded (``vocab_only``): milliseconds, no weig
 from __future__ import annotations
 
 import atexit
+import contextlib
+import io
 import logging
 import threading
 from dataclasses import dataclass
@@ -73,14 +75,22 @@ def _load_vocab(path: Path) -> Any:
     check_gguf_file(path)
     import llama_cpp  # heavy: imported only when a tokenizer or metadata is needed
 
-    with _LOAD_LOCK:
+    # verbose=False would make llama-cpp-python point file descriptors 1 and 2 at /dev/null
+    # while it loads: process-wide, so whatever another thread writes meanwhile (the language
+    # server's protocol messages on stdout) is lost. verbose=True leaves them alone; its
+    # Python-level chatter goes to sys.stderr, captured here, and native logs go to `logging`.
+    chatter = io.StringIO()
+    with _LOAD_LOCK, contextlib.redirect_stderr(chatter):
         _route_native_logs(llama_cpp)
         try:
-            return llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False)
+            return llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=True)
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"llama.cpp cannot load {path}: {exc}.",
                              hint="The file may be truncated or of an unsupported architecture; "
                                   "pull it again.") from exc
+        finally:
+            if chatter.getvalue().strip():
+                log.debug("llama-cpp-python: %s", chatter.getvalue().strip())
 
 
 _NATIVE_LOG_LEVELS = {1: logging.INFO, 2: logging.WARNING, 3: logging.ERROR}

@@ -76,6 +76,23 @@ async def test_model_file_tells_the_mode_without_trying_infill(gemma_runtime: Lo
     assert prepared.params.id_slot == COMPLETION_SLOT
 
 
+async def test_a_cancelled_request_does_not_abandon_the_model_probe(gemma_runtime: LocalRuntime) -> None:
+    engine = CompletionEngine(gemma_runtime, None, small())
+    first = asyncio.ensure_future(engine.complete(at(17, 4)))
+    await asyncio.sleep(0)  # the probe has started (reading /props, then the model file)
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    probing = engine._caps.probing
+    assert probing is not None and not probing.cancelled()
+    await asyncio.wait_for(asyncio.shield(probing), timeout=60)  # it finishes on its own
+    assert engine.mode == "completion"  # learnt from the model file: no FIM tokens
+    # concurrent callers share one probe, and it runs once
+    second = CompletionEngine(gemma_runtime, None, small())
+    await asyncio.gather(second.prepare(at(17, 4)), second.prepare(at(15, 11)))
+    assert second._caps.probing is not None and second._caps.probed
+
+
 async def test_server_prompt_cache_is_reused_while_typing(gemma_runtime: LocalRuntime) -> None:
     engine = CompletionEngine(gemma_runtime, None, small(), read_model_file=False)
     docs = {"notes.py": NOTES}

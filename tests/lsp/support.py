@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from lsprotocol import types
@@ -14,6 +15,7 @@ from pytest_lsp import LanguageClient, client_capabilities
 
 SERVER_CMD = [sys.executable, "-m", "codeassist", "lsp", "--probe-interval", "0.3"]
 CLIENTS = ["neovim", "visual-studio-code"]
+T = TypeVar("T")
 
 PY = '''import math
 
@@ -135,6 +137,14 @@ def send(client: LanguageClient, params: types.InlineCompletionParams,
         types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id=msg_id))
 
 
+async def answered(awaitable: Awaitable[T], timeout: float = 180.0) -> T:
+    """Await an answer, failing (not hanging) when none comes within ``timeout`` seconds."""
+    try:
+        return await asyncio.wait_for(awaitable, timeout)
+    except TimeoutError:
+        raise AssertionError(f"no answer within {timeout} s") from None
+
+
 async def ready(client: LanguageClient, timeout: float = 120.0) -> None:
     """Until the server reports the model server attached (slow machines take a while)."""
     await wait_for(lambda: any(s["state"] == "ready" for s in statuses(client)), timeout=timeout)
@@ -174,6 +184,78 @@ class Forwarder:
     async def _pipe_both(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
         await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+
+
+class Gate(Forwarder):
+    """A forwarder that, once armed, holds back llama-server's answer to the next generation
+    request (POST /completion or /infill) until :meth:`release` or until the client closes that
+    HTTP connection.
+
+    ``held`` is set when such a request has passed through to llama-server; ``closed`` when the
+    connection it came on is gone; ``delivered`` when the held answer reached the client.
+    Requests before arming, and all other requests, pass both ways as usual.
+    """
+
+    GENERATION = (b"POST /completion", b"POST /infill")
+
+    def __init__(self, port: int, target_port: int) -> None:
+        super().__init__(port, target_port)
+        self.armed = False
+        self.held = asyncio.Event()
+        self.closed = asyncio.Event()
+        self.delivered = asyncio.Event()  # the held answer went to the client after release()
+        self._released = asyncio.Event()
+
+    def release(self) -> None:
+        self._released.set()
+
+    async def _pipe_both(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        holding, gone = asyncio.Event(), asyncio.Event()
+        await asyncio.gather(self._upstream(reader, up_writer, holding, gone),
+                             self._downstream(up_reader, writer, holding, gone))
+
+    async def _upstream(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                        holding: asyncio.Event, gone: asyncio.Event) -> None:
+        try:
+            while data := await reader.read(65536):
+                if self.armed and data.startswith(self.GENERATION):
+                    self.armed = False
+                    holding.set()
+                    self.held.set()
+                writer.write(data)
+                await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            gone.set()
+            if holding.is_set():
+                self.closed.set()
+            writer.close()  # llama-server sees its client go away
+
+    async def _downstream(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                          holding: asyncio.Event, gone: asyncio.Event) -> None:
+        try:
+            while data := await reader.read(65536):
+                if holding.is_set():
+                    await _first_of(self._released, gone)
+                if gone.is_set():
+                    continue  # nobody to answer to
+                writer.write(data)
+                await writer.drain()
+                if holding.is_set():
+                    self.delivered.set()
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+
+
+async def _first_of(*events: asyncio.Event) -> None:
+    waits = [asyncio.ensure_future(e.wait()) for e in events]
+    _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

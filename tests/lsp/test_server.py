@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
 from tests.lsp.support import (
+    Gate,
+    answered,
     inline_params,
-    model_busy,
     model_idle,
     open_doc,
     ready,
@@ -20,7 +22,7 @@ from tests.lsp.support import (
     statuses,
     wait_for,
 )
-from tests.support.llama import LlamaServerInfo
+from tests.support.llama import LlamaServerInfo, free_port
 
 
 def options(llama: LlamaServerInfo, **completion: object) -> dict[str, object]:
@@ -73,46 +75,61 @@ async def test_inline_completion_in_several_languages_and_positions(
 
 async def test_a_newer_request_supersedes_and_cancel_request_cancels(
         client: LanguageClient, repo: Path, llama_server: LlamaServerInfo) -> None:
-    await start(client, repo, client.client_name, options(llama_server))  # type: ignore[attr-defined]
-    uri = open_doc(client, repo / "shapes.py", "python")
-    await ready(client)
-    first = send(client, inline_params(uri, 10, 8))
-    await asyncio.sleep(0.05)
-    second = send(client, inline_params(uri, 15, 11))
-    superseded, newest = await asyncio.gather(first, second)
-    assert list(superseded.items) == []
-    assert isinstance(newest, types.InlineCompletionList)
-
-    cancelled = send(client, inline_params(uri, 7, 8), msg_id="to-cancel")
-    url = llama_server.url
-    await wait_for(lambda: model_busy(url), timeout=60, interval=0.01)  # the model is working on it
-    client.cancel_request(types.CancelParams(id="to-cancel"))
+    gate = Gate(free_port(), llama_server.port)
+    await gate.start()
     try:
-        await cancelled
-        raise AssertionError("the cancelled request was answered")
-    except JsonRpcException as exc:
-        assert exc.code == types.LSPErrorCodes.RequestCancelled.value
-    # the HTTP request was closed: llama-server stops generating and its slot goes idle
-    await wait_for(lambda: model_idle(url), timeout=10)
-    # and the server keeps serving
-    again = await client.text_document_inline_completion_async(inline_params(uri, 4, 8))
-    assert isinstance(again, types.InlineCompletionList)
+        settings = {**options(llama_server), "server": {"url": f"http://127.0.0.1:{gate.port}"}}
+        await start(client, repo, client.client_name, settings)  # type: ignore[attr-defined]
+        uri = open_doc(client, repo / "shapes.py", "python")
+        await ready(client)
+        first = send(client, inline_params(uri, 10, 8))
+        await asyncio.sleep(0.05)
+        second = send(client, inline_params(uri, 15, 11))
+        superseded, newest = await answered(asyncio.gather(first, second))
+        assert list(superseded.items) == []
+        assert isinstance(newest, types.InlineCompletionList)
+
+        gate.armed = True  # llama-server's answer to the next request is held back
+        cancelled = send(client, inline_params(uri, 7, 8), msg_id="to-cancel")
+        await answered(gate.held.wait())  # the request is with the model
+        client.cancel_request(types.CancelParams(id="to-cancel"))
+        with pytest.raises(JsonRpcException) as info:
+            await answered(cancelled)
+        assert info.value.code == types.LSPErrorCodes.RequestCancelled.value
+        await answered(gate.closed.wait())  # the language server closed the HTTP request
+        # llama-server saw its client go away: it stops generating and its slot goes idle
+        await wait_for(lambda: model_idle(llama_server.url), timeout=30)
+        # and the server keeps serving
+        again = await answered(client.text_document_inline_completion_async(inline_params(uri, 4, 8)))
+        assert isinstance(again, types.InlineCompletionList)
+    finally:
+        await gate.stop()
 
 
 async def test_answers_for_a_stale_version_are_dropped(
         client: LanguageClient, repo: Path, llama_server: LlamaServerInfo) -> None:
-    await start(client, repo, client.client_name, options(llama_server))  # type: ignore[attr-defined]
-    uri = open_doc(client, repo / "shapes.py", "python")
-    await ready(client)
-    pending = send(client, inline_params(uri, 15, 4))
-    await wait_for(lambda: model_busy(llama_server.url), timeout=60, interval=0.01)  # in flight
-    client.text_document_did_change(types.DidChangeTextDocumentParams(
-        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
-        content_changes=[types.TextDocumentContentChangePartial(
-            range=types.Range(start=types.Position(line=15, character=4),
-                              end=types.Position(line=15, character=4)), text="x")]))
-    answer = await pending
-    assert list(answer.items) == []
+    gate = Gate(free_port(), llama_server.port)
+    await gate.start()
+    try:
+        settings = {**options(llama_server), "server": {"url": f"http://127.0.0.1:{gate.port}"}}
+        await start(client, repo, client.client_name, settings)  # type: ignore[attr-defined]
+        uri = open_doc(client, repo / "shapes.py", "python")
+        await ready(client)
+        gate.armed = True
+        pending = send(client, inline_params(uri, 15, 4))
+        await answered(gate.held.wait())  # in flight: the model's answer is held back
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[types.TextDocumentContentChangePartial(
+                range=types.Range(start=types.Position(line=15, character=4),
+                                  end=types.Position(line=15, character=4)), text="x")]))
+        await asyncio.sleep(0.2)  # the change reaches the server before the answer does
+        gate.release()
+        answer = await answered(pending)
+        assert list(answer.items) == []
+        assert gate.delivered.is_set()  # the model did answer: the server dropped it as stale
+    finally:
+        await gate.stop()
 
 
 async def test_generate_code_action_returns_an_edit(

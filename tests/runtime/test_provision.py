@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -110,6 +111,10 @@ def test_build_waits_for_a_build_already_running(llama_server: LlamaServerInfo, 
     other = subprocess.Popen([sys.executable, "-c", script, str(cached), str(llama_server.binary),
                               "--build", str(build_dir)])
     try:
+        # /proc/PID/cmdline is empty for a moment after exec: wait until the process shows it
+        deadline = time.monotonic() + 10
+        while provision._build_running(build_dir) != [other.pid] and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert provision._build_running(build_dir) == [other.pid]
         messages: list[str] = []
         built = provision.build_server(settings, report=messages.append)
