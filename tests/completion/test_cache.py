@@ -42,4 +42,12 @@ def test_lru_eviction_and_empty_items() -> None:
     assert cache.get("a.py", "", "1", "") == ["one"]
     cache.put("a.py", "", "4", "", [])
     assert len(cache) == 2
-    assert cache.get("a.py", "", "4", "") is None
+    assert cache.get("a.py", "", "3", "") is None  # evicted by the empty answer
+
+
+def test_no_suggestion_is_remembered_for_the_exact_position_only() -> None:
+    cache = CompletionCache()
+    cache.put("a.py", "x = 1\n", "y = ", "\n", [])
+    assert cache.get("a.py", "x = 1\n", "y = ", "\n") == []  # a hit: the model had nothing here
+    assert cache.get("a.py", "x = 1\n", "y = 2", "\n") is None  # typing on: ask again
+    assert cache.get("a.py", "x = 2\n", "y = ", "\n") is None  # other text around: ask again
