@@ -7,8 +7,10 @@
 2. Typing burst: 500 keystrokes (--bursts x --per-burst, default 50 x 10), each an incremental
    ``didChange`` plus an ``inlineCompletion``, the client cancelling the previous request on every
    other burst as VS Code does, the server superseding it otherwise. Counts protocol errors,
-   answered requests (and how many were not the newest of their burst), whether the server
-   survived, and its RSS before and after.
+   answered requests (and how many were not the newest of their burst: cache hits, typed-through
+   suggestions, are answered at once), whether the server survived, and its RSS before and after.
+   The burst's server talks to llama-server through a tap (``model_tap.py``) that counts the
+   generation requests reaching the model and the answers it completed, per burst.
 
 Usage: python benchmarks/lsp_bench.py [--url http://127.0.0.1:8012] [--positions 30] [--bursts 50]
        [--per-burst 10]
@@ -30,6 +32,7 @@ from typing import Any
 
 import httpx
 from lsprotocol import types
+from model_tap import ModelTap
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.client import LanguageClient
 
@@ -179,23 +182,29 @@ async def bench_latency(session: Session, url: str, root: Path, path: Path, text
     }
 
 
-async def bench_burst(session: Session, path: Path, text: str, bursts: int, per_burst: int,
-                      interval: float) -> dict[str, Any]:
+async def bench_burst(session: Session, tap: ModelTap, path: Path, text: str, bursts: int,
+                      per_burst: int, interval: float) -> dict[str, Any]:
     uri = path.with_name("burst.py").as_uri()
     lines = text.splitlines(keepends=True)
     body = "".join(lines[:60]) + "\n\ndef typed_here():\n    "
     session.client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
         uri=uri, language_id="python", version=1, text=body)))
     line, col, version = body.count("\n"), 4, 1
+    await session.client.text_document_inline_completion_async(inline_params(uri, line, col))  # warm-up
     await asyncio.sleep(1.0)
     rss_before = rss_mb(session.pid)
     errors: list[str] = []
-    answered = answered_not_newest = cancelled = empty = 0
+    answered = answered_not_newest = cancelled = empty = stale = 0
     typed = "result = compute_value(items, key=lambda x: x.name) if items else None  "
     sent = 0
+    model_answers: list[int] = []  # per burst: answers llama-server completed and delivered
+    model_started = 0
     for burst in range(bursts):
+        before = tap.snapshot()
         client_cancels = burst % 2 == 0
         pending: list[tuple[str, asyncio.Future[Any]]] = []
+        sent_at: list[float] = []
+        done_at: dict[int, float] = {}
         for k in range(per_burst):
             char = typed[(burst * per_burst + k) % len(typed)]
             version += 1
@@ -210,6 +219,8 @@ async def bench_burst(session: Session, path: Path, text: str, bursts: int, per_
             msg_id = f"b{burst}-{k}"
             future = session.client.protocol.send_request_async(
                 types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, line, col), msg_id=msg_id)
+            sent_at.append(time.perf_counter())
+            future.add_done_callback(lambda _, k=k, d=done_at: d.setdefault(k, time.perf_counter()))
             pending.append((msg_id, future))
             sent += 1
             await asyncio.sleep(interval)
@@ -228,13 +239,21 @@ async def bench_burst(session: Session, path: Path, text: str, bursts: int, per_
             if answer is not None and answer.items:
                 answered += 1
                 answered_not_newest += index != len(pending) - 1
+                # a suggestion for a position the user had already typed past
+                stale += index + 1 < len(pending) and done_at[index] > sent_at[index + 1]
             else:
                 empty += 1
         await asyncio.sleep(0.3)
+        counts = tap.snapshot().minus(before)
+        model_answers.append(counts.answered)
+        model_started += counts.started
     await asyncio.sleep(1.0)
     alive = session.client._server is not None and session.client._server.returncode is None
     return {"requests": sent, "bursts": bursts, "answered": answered,
-            "answered_not_newest": answered_not_newest, "cancelled": cancelled, "empty": empty,
+            "answered_not_newest": answered_not_newest, "answered_after_a_newer_keystroke": stale,
+            "cancelled": cancelled, "empty": empty,
+            "model_requests": model_started, "model_answers": sum(model_answers),
+            "bursts_with_more_than_one_model_answer": sum(n > 1 for n in model_answers),
             "errors": len(errors), "error_samples": errors[:5], "server_alive": alive,
             "rss_before_mb": round(rss_before, 1), "rss_after_mb": round(rss_mb(session.pid), 1)}
 
@@ -249,12 +268,26 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         session = await open_session(root, args.url)
         try:
             latency = await bench_latency(session, args.url, root, path, text, args.positions)
-            burst = await bench_burst(session, path, text, args.bursts, args.per_burst, args.interval)
         finally:
-            await session.client.shutdown_async(None)
-            session.client.exit(None)
-            await session.client.stop()
+            await close_session(session)
+        # the burst goes through a tap that counts what reaches llama-server
+        tap = ModelTap(int(args.url.rsplit(":", 1)[1].split("/")[0]))
+        await tap.start()
+        session = await open_session(root, tap.url)
+        try:
+            open_doc(session, path, text)  # a document attaches the model server
+            await wait_ready(session)
+            burst = await bench_burst(session, tap, path, text, args.bursts, args.per_burst, args.interval)
+        finally:
+            await close_session(session)
+            await tap.stop()
     return {"latency": latency, "burst": burst}
+
+
+async def close_session(session: Session) -> None:
+    await session.client.shutdown_async(None)
+    session.client.exit(None)
+    await session.client.stop()
 
 
 def main() -> None:
@@ -286,9 +319,13 @@ def main() -> None:
     print(f"LSP cache hits   : median {lat['cache_hit_ms']['median']:.1f} ms, "
           f"p95 {lat['cache_hit_ms']['p95']:.1f} ms (target p95 <= 15)")
     print(f"burst            : {burst['requests']} requests, {burst['errors']} errors, "
-          f"{burst['answered']} answered ({burst['answered_not_newest']} not the newest of their burst), "
+          f"{burst['answered']} answered ({burst['answered_not_newest']} not the newest of their burst, "
+          f"{burst['answered_after_a_newer_keystroke']} answered after a newer keystroke), "
           f"{burst['cancelled']} cancelled, server alive: {burst['server_alive']}, "
           f"RSS {burst['rss_before_mb']} -> {burst['rss_after_mb']} MB")
+    print(f"  at llama-server: {burst['model_requests']} generation requests, {burst['model_answers']} "
+          f"answered in full; bursts where more than one was answered: "
+          f"{burst['bursts_with_more_than_one_model_answer']} of {burst['bursts']}")
 
 
 if __name__ == "__main__":
