@@ -23,7 +23,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, aclosing
+from contextlib import AbstractAsyncContextManager, aclosing, asynccontextmanager
 from types import TracebackType
 from typing import Any, Literal
 
@@ -173,11 +173,36 @@ class LlamaClient:
     def _timeout_for(self, seconds: float | None) -> httpx.Timeout:
         return self._timeout if seconds is None else httpx.Timeout(seconds, connect=_CONNECT_TIMEOUT)
 
+    async def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
+        """Send ``request``, once more if llama-server had closed the kept-alive connection.
+
+        llama-server may close an idle connection just as it is reused; the request then fails
+        with "disconnected without sending a response" before the server has seen it, so it is
+        safe to send it again, on a fresh connection.
+        """
+        try:
+            return await self._http.send(request, stream=stream)
+        except httpx.RemoteProtocolError:
+            log.debug("llama-server closed a kept-alive connection; sending %s again", request.url.path)
+            return await self._http.send(request, stream=stream)
+
+    @asynccontextmanager
+    async def _post_streamed(self, path: str, body: dict[str, Any], timeout: float | None
+                             ) -> AsyncIterator[httpx.Response]:
+        request = self._http.build_request("POST", self.base_url + path, json=body,
+                                           timeout=self._timeout_for(timeout))
+        response = await self._send(request, stream=True)
+        try:
+            yield response
+        finally:
+            await response.aclose()
+
     async def _request(self, method: str, path: str, body: Mapping[str, Any] | None = None,
                        timeout: float | None = None) -> Any:
         try:
-            response = await self._http.request(method, self.base_url + path, json=body,
-                                                timeout=self._timeout_for(timeout))
+            request = self._http.build_request(method, self.base_url + path, json=body,
+                                               timeout=self._timeout_for(timeout))
+            response = await self._send(request, stream=False)
         except httpx.TransportError as exc:
             raise _map_transport_error(exc, self.base_url, path) from exc
         _raise_for_status(response, response.text, path)
@@ -304,9 +329,8 @@ class LlamaClient:
 
     async def _sse(self, path: str, body: dict[str, Any], timeout: float | None
                    ) -> AsyncGenerator[dict[str, Any] | None, None]:
-        url = self.base_url + path
         try:
-            async with self._http.stream("POST", url, json=body, timeout=self._timeout_for(timeout)) as resp:
+            async with self._post_streamed(path, body, timeout) as resp:
                 if resp.status_code >= 400:
                     text = (await resp.aread()).decode("utf-8", "replace")
                     _raise_for_status(resp, text, path)

@@ -179,3 +179,63 @@ async def test_loading_server_and_foreign_servers(http_peer: Callable[..., str])
         with pytest.raises(ServerRequestError) as info:
             [p async for p in client.stream_chat([{"role": "user", "content": "hi"}])]
         assert info.value.status == 404
+
+
+class _DropsOnReuse:
+    """A loopback proxy to llama-server that closes a kept-alive connection when its second
+    request arrives, without answering it: the race of a server closing an idle connection just
+    as the client reuses it."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.dropped = 0
+        self.connections = 0
+        self._server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> str:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+
+        async def downstream() -> None:
+            while data := await up_reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+
+        pipe = asyncio.ensure_future(downstream())
+        requests = 0
+        try:
+            while data := await reader.read(65536):
+                if data.startswith((b"GET ", b"POST ")):
+                    requests += 1
+                    if requests == 2 and self.dropped == 0:
+                        self.dropped += 1
+                        return  # closed without an answer
+                up_writer.write(data)
+                await up_writer.drain()
+        finally:
+            pipe.cancel()
+            writer.close()
+            up_writer.close()
+
+
+@pytest.mark.parametrize("second", ["complete", "props"])
+async def test_a_connection_closed_as_it_is_reused_is_retried(llama_server: LlamaServerInfo,
+                                                              second: str) -> None:
+    proxy = _DropsOnReuse(llama_server.port)
+    async with proxy as url, LlamaClient(url, timeout=60) as client:
+        assert (await client.props())["model_path"]
+        if second == "complete":
+            answer = await client.complete("def add(a, b):\n    return", CompletionParams(n_predict=4))
+            assert answer.timings.predicted_n > 0
+        else:
+            assert (await client.props())["model_path"]
+    assert proxy.dropped == 1  # the request did hit the closing connection
+    assert proxy.connections == 2  # and went again on a fresh one
