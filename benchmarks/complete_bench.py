@@ -2,7 +2,9 @@
 
     .venv/bin/python benchmarks/complete_bench.py [--url URL] [--parts overhead,cache,context,quality]
 
-(a) overhead: engine end-to-end vs the raw HTTP request with the identical body, same server;
+(a) overhead: engine end-to-end vs the raw HTTP request with the identical body, same server,
+    sent plain (one JSON answer) and streamed (what the engine sends: it streams so that
+    llama-server notices a cancelled request before the next token);
 (b) cache hits: latency of exact and typed-through hits;
 (c) context assembly on a ~10k-file repository (stdlib + site-packages .py files, indexed);
 (d) quality: exact match and edit similarity of the first suggested line on held-out lines cut
@@ -193,13 +195,15 @@ def open_index(root: Path) -> RepoIndex:
 # ---- parts -----------------------------------------------------------------------------------
 async def part_overhead(runtime: LocalRuntime, index: RepoIndex, positions: list[Position],
                         root: Path, rounds: int) -> dict[str, Any]:
-    """Each position: one warm-up request (fills the server's prompt cache), then ``rounds`` pairs
-    of engine / raw requests in alternating order, so both see exactly the same server work."""
+    """Each position: one warm-up request (fills the server's prompt cache), then ``rounds``
+    triples of engine / raw / raw-streamed requests in rotating order, so all see the same server
+    work. "raw" is the engine's body sent as one plain request; "raw streamed" is exactly what the
+    engine sends (``stream: true``, read event by event)."""
     engine = CompletionEngine(runtime, index, BENCH, root=root)
     client = await runtime.client()
-    engine_ms: list[float] = []
-    raw_ms: list[float] = []
-    async with httpx.AsyncClient(timeout=300.0) as http:
+    times: dict[str, list[float]] = {"engine": [], "raw": [], "raw_streamed": []}
+    kinds = list(times)
+    async with httpx.AsyncClient(timeout=300.0) as http, httpx.AsyncClient(timeout=300.0) as sse:
         for pos in positions:
             req = request_for(pos, root)
             prepared = await engine.prepare(req)
@@ -207,20 +211,27 @@ async def part_overhead(runtime: LocalRuntime, index: RepoIndex, positions: list
             body = prepared.body()
             (await http.post(client.base_url + path, json=body)).raise_for_status()
             for i in range(rounds):
-                for kind in (("raw", "engine") if i % 2 else ("engine", "raw")):
+                for kind in kinds[i % 3:] + kinds[:i % 3]:
                     engine.clear_cache()
                     started = time.perf_counter()
                     if kind == "engine":
                         await engine.complete(req)
-                        engine_ms.append((time.perf_counter() - started) * 1000)
+                    elif kind == "raw":
+                        (await http.post(client.base_url + path, json=body)).json()
                     else:
-                        response = await http.post(client.base_url + path, json=body)
-                        response.json()
-                        raw_ms.append((time.perf_counter() - started) * 1000)
-    eng, raw = summary(engine_ms), summary(raw_ms)
-    return {"engine_ms": eng, "raw_ms": raw, "median_ratio": round(eng["median"] / raw["median"], 3),
+                        async with sse.stream("POST", client.base_url + path,
+                                              json={**body, "stream": True}) as response:
+                            async for line in response.aiter_lines():
+                                if line.startswith("data:"):
+                                    json.loads(line[5:])
+                    times[kind].append((time.perf_counter() - started) * 1000)
+    eng, raw, streamed = (summary(times[k]) for k in kinds)
+    return {"engine_ms": eng, "raw_ms": raw, "raw_streamed_ms": streamed,
+            "median_ratio": round(eng["median"] / raw["median"], 3),
             "p95_delta_ms": round(eng["p95"] - raw["p95"], 2),
-            "median_delta_ms": round(eng["median"] - raw["median"], 2)}
+            "median_delta_ms": round(eng["median"] - raw["median"], 2),
+            "median_ratio_vs_streamed": round(eng["median"] / streamed["median"], 3),
+            "p95_delta_vs_streamed_ms": round(eng["p95"] - streamed["p95"], 2)}
 
 
 async def part_cache(runtime: LocalRuntime, positions: list[Position], root: Path) -> dict[str, Any]:
