@@ -14,6 +14,7 @@ from codeassist.cli._common import AppContext, app
 from codeassist.errors import UsageError
 from codeassist.index import RepoIndex, ScanSummary
 from codeassist.index.scan import SKIP_REASONS
+from codeassist.paths import find_repo_root
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -24,9 +25,13 @@ def _open(ctx: click.Context, path: str | None) -> RepoIndex:
         target = Path(path).expanduser()
         if not target.is_dir():
             raise UsageError(f"{path} is not a directory.", hint="Pass a repository directory to index.")
-        # PATH is the repository itself (its own .codeassist.toml applies), not a file in -C's repo.
-        settings = AppContext(repo=target.resolve(), verbose=context.verbose).settings()
-        return RepoIndex.open(target, settings.index)
+        # PATH's repository (its own .codeassist.toml applies), not -C's; a folder inside a git work
+        # tree means that work tree: one index per repository, with the repository's ignore rules.
+        root = find_repo_root(target)
+        if root != target.resolve():
+            click.echo(f"{path} is inside the repository {root}: indexing the repository.", err=True)
+        settings = AppContext(repo=root, verbose=context.verbose).settings()
+        return RepoIndex.open(root, settings.index)
     settings = context.settings()
     return RepoIndex.open(settings.repo_root or context.repo, settings.index)
 

@@ -172,6 +172,11 @@ class RepoIndex:
             if language is None:
                 summary.skipped["unsupported"] = summary.skipped.get("unsupported", 0) + 1
                 continue
+            if not _encodable(path):  # git/os hand such names over with surrogate escapes
+                summary.files += 1
+                shown = path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                self._skip(summary, shown, "bad_name", "rename it to index it")
+                continue
             st, skip, detail = stat_file(self.root, path, max_size)
             if st is None and skip is None:
                 continue  # gone before we looked: treated as deleted
@@ -346,3 +351,11 @@ class RepoIndex:
                 self._pending.clear()
             self._pending.update(dict.fromkeys([*removed, *changed]))
             self._known = after
+
+
+def _encodable(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

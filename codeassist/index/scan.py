@@ -35,6 +35,7 @@ SKIP_REASONS: dict[str, str] = {
     "vanished": "deleted while the scan ran",
     "not_regular": "not a regular file",
     "unsupported": "no tree-sitter grammar for this file type",
+    "bad_name": "file name is not valid UTF-8",
 }
 _BINARY_SNIFF = 8192
 _BATCH = 48

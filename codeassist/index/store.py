@@ -109,6 +109,8 @@ class Store:
             conn.close()
             reason = "another schema version" if row is not None else "incomplete"
         except sqlite3.DatabaseError as exc:
+            if _busy(exc):
+                raise self._busy_error(exc) from exc
             reason = str(exc)
         if self.path.exists():
             log.warning("Rebuilding %s (%s).", self.path, reason)
@@ -175,10 +177,7 @@ class Store:
                     raise
                 self._conn.execute("COMMIT")
             except sqlite3.OperationalError as exc:
-                raise IndexError_(
-                    f"The index database {self.path} is busy or unwritable: {exc}.",
-                    hint="Close other programs using it and try again.",
-                ) from exc
+                raise self._busy_error(exc) from exc
             except sqlite3.DatabaseError as exc:
                 raise IndexCorruptError(
                     f"The index database {self.path} is damaged: {exc}.",
@@ -190,10 +189,18 @@ class Store:
             try:
                 return self._conn.execute(sql, params).fetchall()
             except sqlite3.DatabaseError as exc:
+                if _busy(exc):  # another process holds a lock: not damage, never a reason to rebuild
+                    raise self._busy_error(exc) from exc
                 raise IndexCorruptError(
                     f"The index database {self.path} is damaged: {exc}.",
                     hint="Run `codeassist index` to rebuild it.",
                 ) from exc
+
+    def _busy_error(self, exc: sqlite3.Error) -> IndexError_:
+        return IndexError_(
+            f"The index database {self.path} is busy or unwritable: {exc}.",
+            hint="Another codeassist process may be scanning; try again in a moment.",
+        )
 
     # -- writing -------------------------------------------------------------------------------
     def file_rows(self) -> dict[str, FileRow]:
@@ -363,3 +370,9 @@ class Store:
             conn.execute(
                 "INSERT OR REPLACE INTO graph(id, generation, data) VALUES (1, ?, ?)", (generation, data)
             )
+
+
+def _busy(exc: sqlite3.Error) -> bool:
+    """SQLITE_BUSY / SQLITE_LOCKED (with their extended codes): a lock held elsewhere."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return (code is not None and code & 0xFF in (5, 6)) or "locked" in str(exc) or "busy" in str(exc)

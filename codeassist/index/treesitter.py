@@ -27,9 +27,9 @@ __all__ = [
     "DefTuple",
     "Parsed",
     "RefTuple",
-    "has_syntax_errors",
     "pack_positions",
     "parse",
+    "syntax_errors",
     "unpack_positions",
 ]
 
@@ -247,8 +247,16 @@ def _with_scopes(raw_defs: list[_RawDef], data: bytes, cols: _Columns) -> list[D
     return out
 
 
-def has_syntax_errors(language: str, text: str) -> bool:
-    """True when tree-sitter finds a syntax error in ``text`` (used to validate edits)."""
-    tree = _grammar(language).parser.parse(text.encode("utf-8"))
-    root: Any = tree.root_node
-    return bool(root.has_error)
+def syntax_errors(language: str, text: str) -> list[int]:
+    """The 0-based lines of the syntax errors tree-sitter finds in ``text`` (ERROR and MISSING
+    nodes, outermost only), in source order; empty when the text parses cleanly."""
+    root: Any = _grammar(language).parser.parse(text.encode("utf-8")).root_node
+    lines: list[int] = []
+    stack = [root] if root.has_error else []
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            lines.append(node.start_point[0])
+            continue
+        stack.extend(child for child in reversed(node.children) if child.has_error or child.is_missing)
+    return lines

@@ -104,6 +104,24 @@ def test_fifo_is_not_opened(tmp_path: Path, open_index: Callable[..., RepoIndex]
     assert index.definitions("good")
 
 
+@pytest.mark.parametrize("as_git", [True, False])
+def test_a_file_name_that_is_not_utf8(tmp_path: Path, as_git: bool,
+                                      open_index: Callable[..., RepoIndex]) -> None:
+    root = tmp_path / "repo"
+    if as_git:
+        make_git_repo(root, dict(GOOD)).close()
+    else:
+        write_files(root, dict(GOOD))
+    with open(os.path.join(os.fsencode(root), b"caf\xe9.py"), "wb") as fh:  # a Latin-1 file name
+        fh.write(b"def latin_named(): pass\n")
+    index = open_index(root)
+    summary = index.update()
+    assert [(s.path, s.reason) for s in summary.skipped_files] == [("caf\ufffd.py", "bad_name")]
+    assert summary.indexed == 1 and index.definitions("good")
+    again = index.update()  # nothing stored for it, nothing stale: the same report each time
+    assert again.skipped == {"bad_name": 1} and again.indexed == 0
+
+
 def test_file_vanishing_mid_scan(repo: Path, open_index: Callable[..., RepoIndex]) -> None:
     write_files(repo, {f"m{i}.py": f"def m{i}(): pass\n" for i in range(5)})
     index = open_index(repo, workers=1)

@@ -53,6 +53,21 @@ def test_index_summary_and_verbose(repo: Path) -> None:
     assert "  huge.py: larger than index.max_file_size" in verbose.stdout
 
 
+def test_a_folder_inside_a_repository_indexes_the_repository(repo: Path, tmp_path: Path) -> None:
+    write_files(repo, {"sub/inner.py": "def inner_function(): pass\n",
+                       "sub/gen/out.py": "def generated(): pass\n"})
+    (repo / ".gitignore").write_text("gen/\n", encoding="utf-8")
+    done = run("index", "--json", str(repo / "sub"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "indexing the repository" in done.stderr
+    assert not (repo / "sub" / ".codeassist").exists() and (repo / ".codeassist" / "index.db").is_file()
+    found = run("symbols", "inner_function", cwd=repo / "sub")
+    assert found.returncode == 0 and "sub/inner.py" in found.stdout
+    assert run("symbols", "generated", cwd=repo).returncode == 1  # the repository's .gitignore applies
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True)
+    assert ".codeassist" not in status.stdout
+
+
 def test_index_path_argument_and_config(repo: Path, tmp_path: Path) -> None:
     (repo / ".codeassist.toml").write_text("[index]\nmax_file_size = 100\n", encoding="utf-8")
     done = run("index", "--json", str(repo), cwd=tmp_path)
