@@ -75,6 +75,8 @@ class Backend:
         self._attach_wait = attach_wait
         self._status = Status(state="idle" if options.completions_enabled else "disabled")
         self._runtime: LocalRuntime | None = None
+        self._ready = False  # attached to a model server that answered
+        self._down = False  # the model server was found missing; a probe is waiting for it
         self._engine: CompletionEngine | None = None
         self._attach: asyncio.Task[None] | None = None
         self._probe: asyncio.Task[None] | None = None
@@ -96,13 +98,14 @@ class Backend:
     # ---- model server ---------------------------------------------------------------------
     def ensure_attached(self) -> asyncio.Task[None]:
         """Attach to (or start) the model server in the background; returns the attach task."""
-        if self._attach is None or (self._attach.done() and self._status.state == "down"
+        if self._attach is None or (self._attach.done() and self._down
                                     and self._probe is None):
             self._attach = asyncio.ensure_future(self._do_attach())
         return self._attach
 
     async def _do_attach(self) -> None:
-        self._set_status(state="starting", detail="")
+        if self.options.completions_enabled:
+            self._set_status(state="starting", detail="")
         try:
             if self._runtime is None:
                 self._runtime = LocalRuntime(self.options.core)
@@ -119,7 +122,9 @@ class Backend:
                                             root=self.root)
             if self.root is not None and self._index_open is None:
                 self._index_open = asyncio.ensure_future(self._in_index_thread(self._open_index))
-        self._set_status(state="ready", model=model, tiny=tiny, detail="")
+        self._ready, self._down = True, False
+        self._set_status(state="ready" if self.options.completions_enabled else "disabled", model=model,
+                         tiny=tiny, detail="")
         if tiny:
             self._on_problem("tiny", notice or f"codeassist is using the tiny demo model ({model}): fine "
                              "for trying things out, not for real work. `codeassist model list` shows "
@@ -127,7 +132,8 @@ class Backend:
 
     def _server_down(self, exc: CodeassistError) -> None:
         log.warning("model server unavailable: %s", exc.message)
-        was_down = self._status.state == "down"
+        was_down = self._down
+        self._ready, self._down = False, True
         self._set_status(state="down", detail=exc.message)
         if not was_down:
             hint = f" {exc.hint}" if exc.hint else ""
@@ -153,24 +159,28 @@ class Backend:
         self._probe = None
         self._attach = asyncio.ensure_future(self._do_attach())
         await self._attach
-        if self._status.state == "ready":
+        if self._ready:
             self._on_problem("back", "codeassist: the local model server is back; completions resumed.",
                              "info")
 
     async def engine(self) -> CompletionEngine | None:
-        """The engine if the model server is ready (waiting briefly for a fresh attach)."""
+        """The engine for inline completions: None when they are turned off or the server is not ready."""
         if not self.options.completions_enabled:
             return None
-        if self._status.state == "down":
+        return await self._ready_engine()
+
+    async def _ready_engine(self) -> CompletionEngine | None:
+        """The engine if the model server is ready (waiting briefly for a fresh attach)."""
+        if self._down:
             return None
         task = self.ensure_attached()
         if not task.done():
             await asyncio.wait([task], timeout=self._attach_wait)
-        return self._engine if self._status.state == "ready" else None
+        return self._engine if self._ready else None
 
     def cached(self, request: CompletionRequest) -> list[str] | None:
         """Suggestions straight from the engine's cache, or None (no engine yet, or a miss)."""
-        if self._engine is None or self._status.state != "ready" or not self.options.completions_enabled:
+        if self._engine is None or not self._ready or not self.options.completions_enabled:
             return None
         result = self._engine.cached(request)
         if result is None:
@@ -196,8 +206,10 @@ class Backend:
         return result.items
 
     async def generate_snippet(self, instruction: str, context: str, language: str = "") -> str | None:
-        """A snippet, or None while the model server is down. Other failures raise."""
-        engine = await self.engine()
+        """A snippet, or None while the model server is down. Other failures raise.
+
+        Snippets are asked for explicitly, so they work with inline completions turned off."""
+        engine = await self._ready_engine()
         if engine is None:
             return None
         try:
@@ -205,6 +217,19 @@ class Backend:
         except _DOWN as exc:
             self._server_down(exc)
             return None
+
+    def update_options(self, options: LspOptions) -> None:
+        """Settings that need no new runtime or index: completion knobs, on/off, debounce."""
+        knobs = replace(options.core.completion, enabled=True, debounce_ms=0)
+        engine_changed = knobs != replace(self.options.core.completion, enabled=True, debounce_ms=0)
+        self.options = options
+        if engine_changed and self._engine is not None and self._runtime is not None:
+            self._engine = CompletionEngine(self._runtime, _IndexWhenOpen(self), options.core.completion,
+                                            root=self.root)
+        if not options.completions_enabled:
+            self._set_status(state="disabled")
+        elif self._status.state == "disabled":
+            self._set_status(state="ready" if self._ready else "down" if self._down else "idle")
 
     def note_edit(self, path: str, line: int) -> None:
         if self._engine is not None:
@@ -269,6 +294,8 @@ class Backend:
             index = self._index
             await self._in_index_thread(index.close)
         self._index_pool.shutdown(wait=False)
+        if self._runtime is not None:
+            await self._runtime.aclose()
 
 
 class _IndexWhenOpen:

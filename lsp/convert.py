@@ -80,6 +80,8 @@ def to_core_position(doc: TextDocument, position: types.Position) -> tuple[int, 
     lines = doc.lines
     if not lines:
         return 0, 0
+    if position.line >= len(lines) and lines[-1].endswith("\n"):
+        return len(lines), 0  # the empty line after a final newline (the core splits on "\n")
     line = min(max(position.line, 0), len(lines) - 1)
     text = lines[line].rstrip("\r\n")
     units = doc.position_codec.client_num_units(text)

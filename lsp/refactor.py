@@ -28,6 +28,7 @@ __all__ = ["APPLY", "LspObserver", "run_refactor"]
 log = logging.getLogger(__name__)
 APPLY = "Apply on a new branch"
 TITLE = "Refactor with Claude"
+CONFIRM_TIMEOUT_S = 900  # an unanswered plan question declines the refactor
 
 
 class LspObserver:
@@ -52,8 +53,14 @@ class LspObserver:
             type=types.MessageType.Info,
             message=f"Claude's plan ({cost}, {estimate.model}):\n{plan.render()}",
             actions=[types.MessageActionItem(title=APPLY), types.MessageActionItem(title="Cancel")])
-        asking = self._ls.window_show_message_request_async(params)
-        answer = asyncio.run_coroutine_threadsafe(asking, self._loop).result()
+        asking = asyncio.run_coroutine_threadsafe(self._ls.window_show_message_request_async(params),
+                                                  self._loop)
+        try:
+            answer = asking.result(timeout=CONFIRM_TIMEOUT_S)
+        except TimeoutError:  # nobody answered: nothing is applied
+            asking.cancel()
+            log.info("the refactor plan was not confirmed within %d s", CONFIRM_TIMEOUT_S)
+            return False
         return answer is not None and answer.title == APPLY
 
     def review(self, diffs: Sequence[FileDiff]) -> bool:
@@ -71,6 +78,10 @@ async def run_refactor(ls: CodeassistServer, instruction: str) -> dict[str, Any]
         report = await asyncio.to_thread(_run, ls.root, ls.options.core, instruction, index, observer)
     except CodeassistError as exc:
         return _finish(ls, token, "failed", reason=str(exc))
+    except Exception as exc:  # a bug or an unexpected library error: end the progress, say so, stay up
+        log.exception("the refactor failed unexpectedly")
+        return _finish(ls, token, "failed", reason=f"unexpected error ({type(exc).__name__}: {exc}); "
+                       "the language server log has the details.")
     return _finish(ls, token, report.status, report=report)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -74,17 +75,21 @@ class CodeassistServer(LanguageServer):
         self.window_log_message(types.LogMessageParams(type=_LEVELS[level], message=message))
 
     def apply_options(self, options: LspOptions) -> None:
-        """Use new settings; the backend is rebuilt only when the core settings changed."""
-        changed = options.core != self.options.core or self.backend is None
+        """Use new settings. The backend (runtime, index, engine cache) is rebuilt only when settings
+        other than ``[completion]`` changed; completion knobs apply to the running backend."""
+        rebuild = self.backend is None or replace(
+            options.core, completion=self.options.core.completion) != self.options.core
         self.options = options
         self.scheduler.debounce_s = options.debounce_s
         if options.problem:
             self.show("settings", options.problem, "warning")
-        if changed:
+        if rebuild:
             old, self.backend = self.backend, self.make_backend()
             if old is not None:
                 self._closing = asyncio.ensure_future(old.close())
             self.send_status(self.backend.status)
+        elif self.backend is not None:
+            self.backend.update_options(options)
 
     def require_backend(self) -> Backend:
         if self.backend is None:
@@ -108,9 +113,23 @@ class CodeassistServer(LanguageServer):
             await asyncio.sleep(_INDEX_DELAY_S)
         finally:
             self._index_pending.pop(uri, None)
+        await self._index_now(uri)
+
+    async def index_pending(self, uri: str) -> None:
+        """Feed the index an edit still waiting in the coalescing delay, now (before a query)."""
+        task = self._index_pending.pop(uri, None)
+        if task is not None:
+            task.cancel()
+            await self._index_now(uri)
+
+    async def _index_now(self, uri: str) -> None:
         doc = self.workspace.text_documents.get(uri)
-        if doc is not None:
+        if doc is None:
+            return
+        try:
             await self.require_backend().update_file(self.rel(doc), doc.source)
+        except CodeassistError as exc:
+            log.warning("indexing %s failed: %s", uri, exc)
 
 
 def _root_of(params: types.InitializeParams) -> Path | None:
@@ -214,6 +233,7 @@ async def inline_completion(ls: CodeassistServer, params: types.InlineCompletion
 async def document_symbol(ls: CodeassistServer, params: types.DocumentSymbolParams
                           ) -> list[types.DocumentSymbol]:
     doc = ls.workspace.get_text_document(params.text_document.uri)
+    await ls.index_pending(doc.uri)  # the outline reflects the latest edits
     return cv.document_symbols(doc, await ls.require_backend().outline(ls.rel(doc)))
 
 

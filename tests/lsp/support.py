@@ -108,6 +108,21 @@ def open_doc(client: LanguageClient, path: Path, language: str, version: int = 1
     return uri
 
 
+def change(client: LanguageClient, uri: str, version: int, start: tuple[int, int], end: tuple[int, int],
+           text: str) -> None:
+    """One incremental edit of an open document (what an editor sends as the user types)."""
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+        content_changes=[types.TextDocumentContentChangePartial(
+            range=types.Range(start=types.Position(line=start[0], character=start[1]),
+                              end=types.Position(line=end[0], character=end[1])), text=text)]))
+
+
+def typed_up_to(client: LanguageClient, uri: str, version: int, line: int, col: int) -> None:
+    """The line as if the user had typed it up to ``col``: the rest of it is deleted."""
+    change(client, uri, version, (line, col), (line, 10_000), "")
+
+
 def inline_params(uri: str, line: int, character: int) -> types.InlineCompletionParams:
     return types.InlineCompletionParams(
         text_document=types.TextDocumentIdentifier(uri=uri),

@@ -41,6 +41,15 @@ def test_positions_past_the_end_are_clamped() -> None:
     assert cv.to_core_position(d, types.Position(line=99, character=3)) == (2, 3)
 
 
+def test_the_empty_line_after_a_final_newline_is_a_real_position() -> None:
+    d = TextDocument("file:///tmp/b.py", "import os\n", version=1, language_id="python",
+                     position_codec=PositionCodec(types.PositionEncodingKind.Utf16))
+    assert cv.to_core_position(d, types.Position(line=1, character=0)) == (1, 0)
+    assert cv.to_core_position(d, types.Position(line=5, character=2)) == (1, 0)
+    answer = cv.inline_list(d, 1, 0, ["import sys"])
+    assert answer.items[0].range.start == types.Position(line=1, character=0)
+
+
 def test_instruction_from_a_comment_and_the_snippet_edit() -> None:
     d = doc(types.PositionEncodingKind.Utf16)
     cursor = types.Position(line=1, character=6)

@@ -69,12 +69,27 @@ async def test_settings_change_turns_completions_off_and_on(client: LanguageClie
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
         settings={"codeassist": {"completion": {"enabled": False}}}))
     await wait_for(lambda: statuses(client) and statuses(client)[-1]["state"] == "disabled")
+    toggled_at = len(statuses(client)) - 1
     answer = await client.text_document_inline_completion_async(inline_params(uri, 15, 11))
     assert answer is not None and list(answer.items) == []
+    # generating code on request still works with inline completions off
+    comment = types.Position(line=14, character=10)
+    (action, _) = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), range=types.Range(start=comment, end=comment),
+        context=types.CodeActionContext(diagnostics=[]))) or [None, None]
+    assert isinstance(action, types.CodeAction)
+    if action.edit is None:
+        action = await client.code_action_resolve_async(action)
+    assert action.edit is not None and action.edit.changes
+
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
         settings={"codeassist": []}))  # what Neovim sends for an empty Lua table
     await client.text_document_inline_completion_async(inline_params(uri, 15, 11))
     await wait_for(lambda: statuses(client)[-1]["state"] == "ready", timeout=60)
+    # turning completions off and on keeps the attached model server (and the index): no restart
+    states = [s["state"] for s in statuses(client)[toggled_at:]]
+    assert states[0] == "disabled" and "ready" in states
+    assert not {"idle", "starting"} & set(states)
     assert all(m.type != types.MessageType.Error for m in client.messages)
     assert not any("ignoring bad settings" in m.message for m in client.messages)
 

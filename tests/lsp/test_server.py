@@ -11,8 +11,10 @@ from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
 from tests.lsp.support import (
+    PY,
     Gate,
     answered,
+    change,
     inline_params,
     model_idle,
     open_doc,
@@ -20,6 +22,7 @@ from tests.lsp.support import (
     send,
     start,
     statuses,
+    typed_up_to,
     wait_for,
 )
 from tests.support.llama import LlamaServerInfo, free_port
@@ -50,15 +53,15 @@ async def test_initialize_advertises_features_and_returns_without_a_model_server
 async def test_inline_completion_in_several_languages_and_positions(
         client: LanguageClient, repo: Path, llama_server: LlamaServerInfo) -> None:
     await start(client, repo, client.client_name, options(llama_server))  # type: ignore[attr-defined]
-    positions = [
-        ("shapes.py", "python", 10, 8),  # start of `return` in area()
-        ("shapes.py", "python", 15, 11),  # mid-line in total_area()
-        ("greet.js", "javascript", 1, 9),
-        ("fib.go", "go", 8, 8),
+    positions = [  # each line typed up to the cursor, as the user would have
+        ("shapes.py", "python", 10, 15),  # `        return ` in area()
+        ("greet.js", "javascript", 1, 9),  # `  return `
+        ("fib.go", "go", 8, 12),  # `\treturn fib(`
     ]
     answered = []
     for name, language, line, character in positions:
         uri = open_doc(client, repo / name, language)
+        typed_up_to(client, uri, 2, line, character)
         answer = await client.text_document_inline_completion_async(inline_params(uri, line, character))
         assert isinstance(answer, types.InlineCompletionList), answer
         for item in answer.items:
@@ -81,13 +84,18 @@ async def test_a_newer_request_supersedes_and_cancel_request_cancels(
         settings = {**options(llama_server), "server": {"url": f"http://127.0.0.1:{gate.port}"}}
         await start(client, repo, client.client_name, settings)  # type: ignore[attr-defined]
         uri = open_doc(client, repo / "shapes.py", "python")
+        typed_up_to(client, uri, 2, 10, 15)
+        typed_up_to(client, uri, 3, 15, 11)
         await ready(client)
-        first = send(client, inline_params(uri, 10, 8))
+        first = send(client, inline_params(uri, 10, 15))
         await asyncio.sleep(0.05)
         second = send(client, inline_params(uri, 15, 11))
         superseded, newest = await answered(asyncio.gather(first, second))
         assert list(superseded.items) == []
         assert isinstance(newest, types.InlineCompletionList)
+        # asked on its own, the first position does get a suggestion: it was empty for being superseded
+        alone = await answered(client.text_document_inline_completion_async(inline_params(uri, 10, 15)))
+        assert alone.items and alone.items[0].insert_text
 
         gate.armed = True  # llama-server's answer to the next request is held back
         cancelled = send(client, inline_params(uri, 7, 8), msg_id="to-cancel")
@@ -114,20 +122,22 @@ async def test_answers_for_a_stale_version_are_dropped(
         settings = {**options(llama_server), "server": {"url": f"http://127.0.0.1:{gate.port}"}}
         await start(client, repo, client.client_name, settings)  # type: ignore[attr-defined]
         uri = open_doc(client, repo / "shapes.py", "python")
+        typed_up_to(client, uri, 2, 15, 11)
         await ready(client)
         gate.armed = True
-        pending = send(client, inline_params(uri, 15, 4))
+        pending = send(client, inline_params(uri, 15, 11))
         await answered(gate.held.wait())  # in flight: the model's answer is held back
-        client.text_document_did_change(types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
-            content_changes=[types.TextDocumentContentChangePartial(
-                range=types.Range(start=types.Position(line=15, character=4),
-                                  end=types.Position(line=15, character=4)), text="x")]))
+        change(client, uri, 3, (15, 11), (15, 11), "x")
         await asyncio.sleep(0.2)  # the change reaches the server before the answer does
         gate.release()
         answer = await answered(pending)
         assert list(answer.items) == []
         assert gate.delivered.is_set()  # the model did answer: the server dropped it as stale
+        # back at the version it was asked for, the same answer is served (from the engine's cache):
+        # what was dropped was a real suggestion, withheld only because the document had moved on
+        change(client, uri, 4, (15, 11), (15, 12), "")
+        again = await answered(client.text_document_inline_completion_async(inline_params(uri, 15, 11)))
+        assert again.items and again.items[0].insert_text
     finally:
         await gate.stop()
 
@@ -182,3 +192,22 @@ async def test_symbols_come_from_the_index(client: LanguageClient, repo: Path) -
     assert isinstance(symbol.location, types.Location)
     assert symbol.location.uri == (repo / "pkg" / "utils.py").as_uri()
     assert symbol.location.range.start == types.Position(line=4, character=4)  # the name
+
+
+async def test_edits_reach_the_index_before_the_file_is_saved(client: LanguageClient, repo: Path) -> None:
+    await start(client, repo, client.client_name, {"server": {"url": "http://127.0.0.1:9"}})  # type: ignore[attr-defined]
+    uri = open_doc(client, repo / "shapes.py", "python")
+    end = types.Position(line=16, character=0)
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[types.TextDocumentContentChangePartial(
+            range=types.Range(start=end, end=end),
+            text="\n\ndef freshly_typed_function(x):\n    return x\n")]))
+    # asked at once: the outline must not lag behind the edit (no waiting for the coalescing delay)
+    outline = await client.text_document_document_symbol_async(
+        types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    names = [s.name for s in outline or []]
+    assert "freshly_typed_function" in names and "total_area" in names
+    found = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="freshly_typed"))
+    assert [s.name for s in found or []] == ["freshly_typed_function"]
+    assert (repo / "shapes.py").read_text(encoding="utf-8") == PY  # nothing written to disk
