@@ -42,8 +42,8 @@ def make_guard(settings: Settings) -> PrivacyGuard:
 
 
 def model_name(client: ClaudeClient | None, settings: Settings) -> str:
-    """The configured model id, or "Claude" while the API has not told which one (no extra call)."""
-    return settings.claude.model or "Claude"
+    """The model id when known (configured, or resolved earlier), else "Claude" (no extra call)."""
+    return (client.model_id if client is not None else None) or settings.claude.model or "Claude"
 
 
 async def stream_answer(client: ClaudeClient, guard: PrivacyGuard,
@@ -51,7 +51,8 @@ async def stream_answer(client: ClaudeClient, guard: PrivacyGuard,
     """Text of Claude's answer as it streams; fills ``request.usage`` at the end."""
     guard.check_cloud()
     prompt = Prompt(messages=request.messages, system=request.system, context=request.context)
-    stream = client.astream(prompt, max_tokens=request.max_tokens, command=COMMAND)
+    client.new_budget()  # claude.max_cost limits each answer; the first token waits for no pre-flight
+    stream = client.astream(prompt, max_tokens=request.max_tokens, command=COMMAND, preflight=False)
     async with aclosing(stream) as items:
         async for item in items:
             if isinstance(item, Reply):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
@@ -23,7 +24,7 @@ from codeassist.chat.history import History, StoredMessage
 from codeassist.chat.prompt import SYSTEM_INTRO, Turn, build_context, build_system, fit_history
 from codeassist.chat.routing import RoutingInputs, decide
 from codeassist.config import Settings, anthropic_api_key
-from codeassist.errors import CloudAuthError, PrivacyError
+from codeassist.errors import CloudAuthError, CodeassistError, PrivacyError
 from codeassist.refactor.models import RefactorObserver, RefactorOptions, RefactorReport
 from codeassist.runtime import CHAT_SLOT, ChatParams
 
@@ -129,7 +130,7 @@ class ChatSession:
         partial answer is kept in the conversation.
         """
         decision = self.route(text, force=force)
-        model = self.local_model if decision.route == "local" else self.claude_model
+        model = self.local_model if decision.route == "local" else await self._claude_model_id()
         yield Routed(decision, model)
         started = time.perf_counter()
         self._remember(Turn("user", text), decision.route, "")
@@ -150,6 +151,7 @@ class ChatSession:
             state.finished = True
         finally:
             answer = "".join(parts)
+            model = state.model or model  # the model that answered, as the API named it
             self._remember(Turn("assistant", answer if state.finished else answer + "\n\n*(cancelled)*"),
                            decision.route, model)
         stats = AnswerStats(
@@ -159,6 +161,16 @@ class ChatSession:
             context_files=state.context_files,
         )
         yield Done(stats, answer)
+
+    async def _claude_model_id(self) -> str:
+        """The Claude model that will answer (resolved once from the API's model list if needed)."""
+        if self.claude is None or not self.settings.privacy.cloud:
+            return self.claude_model
+        try:
+            return await asyncio.to_thread(self.claude.resolve_model)
+        except CodeassistError as exc:  # the answer itself reports the problem
+            log.info("model id not resolved: %s", exc)
+            return self.claude_model
 
     async def _local_events(self, text: str, state: _AnswerState) -> AsyncGenerator[ChatEvent, None]:
         budget = self.local_budget
@@ -206,6 +218,7 @@ class ChatSession:
             async for piece in pieces:
                 yield Token(piece, time.perf_counter())
         usage = request.usage
+        state.model = usage.model
         state.prompt_tokens, state.completion_tokens = usage.input_tokens, usage.output_tokens
         state.cost_usd = usage.cost_usd
         self.totals.claude_calls += 1
@@ -229,8 +242,11 @@ class ChatSession:
         self._remember(Turn("assistant", f"```\n{code.rstrip()}\n```"), "local", self.local_model)
         return code
 
-    def refactor(self, instruction: str, observer: RefactorObserver) -> RefactorReport:
-        """Run the refactor planner (blocking; surfaces call it on a worker thread)."""
+    def refactor(self, instruction: str, observer: RefactorObserver,
+                 cancel: threading.Event | None = None) -> RefactorReport:
+        """Run the refactor planner (blocking; surfaces call it on a worker thread).
+
+        Setting ``cancel`` stops it (Claude's stream is closed; nothing is committed)."""
         from codeassist.refactor.runner import RefactorRunner
 
         self.guard.check_cloud()
@@ -239,7 +255,13 @@ class ChatSession:
                 "Refactors need Claude, and Claude is not set up (no ANTHROPIC_API_KEY).",
                 hint="Set ANTHROPIC_API_KEY, or run `codeassist refactor --local` in a shell.")
         runner = RefactorRunner(self.root, self.settings, self.claude, self.context.index)
-        report: RefactorReport = runner.run(instruction, RefactorOptions(files=self.context.files), observer)
+        spent_before = self.claude.spent_usd
+        try:
+            report: RefactorReport = runner.run(instruction, RefactorOptions(files=self.context.files),
+                                                observer, cancel)
+        except BaseException:  # stopped or failed: what was spent still counts
+            self.totals.cost_usd += self.claude.spent_usd - spent_before
+            raise
         self.totals.claude_calls += report.usage.calls
         self.totals.prompt_tokens += report.usage.input_tokens
         self.totals.completion_tokens += report.usage.output_tokens
@@ -289,6 +311,7 @@ class _AnswerState:
     cost_usd: float = 0.0
     finished: bool = False
     context_files: tuple[str, ...] = ()
+    model: str = ""
 
 
 def _messages(system: str, earlier: Sequence[Turn], text: str) -> list[dict[str, str]]:

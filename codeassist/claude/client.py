@@ -38,6 +38,7 @@ from codeassist.claude.payload import (
     error_type,
     restore_value,
     retry_after_seconds,
+    token_bound,
     usage_from,
 )
 from codeassist.claude.privacy import PrivacyGuard, StreamRestorer
@@ -108,6 +109,7 @@ class ClaudeClient:
         self._sdk: anthropic.Anthropic | None = None
         self._lock = threading.Lock()
         self._spent = 0.0
+        self._budget_base = 0.0  # what was spent when the current budget (refactor, answer) began
         self._retry = RetryPolicy(settings.claude.max_retries, settings.claude.retry_backoff)
 
     @staticmethod
@@ -127,6 +129,17 @@ class ClaudeClient:
         with self._lock:
             return self._spent
 
+    def new_budget(self) -> None:
+        """Start a new budget: ``max_cost`` limits what is spent from now on (one refactor, one
+        chat answer), not what this client spent before."""
+        with self._lock:
+            self._budget_base = self._spent
+
+    @property
+    def model_id(self) -> str | None:
+        """The model id if configured or already resolved; None before the first resolution."""
+        return self._model
+
     def resolve_model(self) -> str:
         """The model id: ``claude.model`` if set, else the newest Sonnet of ``models.list()``."""
         if self._model is None:
@@ -140,9 +153,14 @@ class ClaudeClient:
         result = self._call(lambda sdk: sdk.messages.count_tokens(model=model, **params))
         return int(result.input_tokens)
 
-    def estimate(self, prompt: Prompt, *, max_tokens: int | None = None) -> CostEstimate:
-        """Upper-bound cost of one turn (no cache hit, the whole output budget used)."""
-        tokens = self.count_tokens(prompt)
+    def estimate(self, prompt: Prompt, *, max_tokens: int | None = None,
+                 exact: bool = True) -> CostEstimate:
+        """Upper-bound cost of one turn (no cache hit, the whole output budget used).
+
+        ``exact`` counts the input with ``count_tokens`` (one API round trip); otherwise the count is
+        a generous local bound (one token per 2.5 characters of the request), for short turns whose
+        first token should not wait for a pre-flight."""
+        tokens = self.count_tokens(prompt) if exact else token_bound(prompt, self.guard)
         out = max_tokens or self.settings.claude.max_tokens
         price = pricing.price_for(self.resolve_model(), local=self.local)
         usd = pricing.estimate_cost(price, tokens, out, caching=bool(prompt.system or prompt.context))
@@ -151,7 +169,8 @@ class ClaudeClient:
     def check_budget(self, estimate: CostEstimate, max_cost: float | None = None) -> None:
         """Raise :class:`CostLimitError` when spent + estimate exceeds the limit."""
         limit = self.max_cost if max_cost is None else max_cost
-        spent = self.spent_usd
+        with self._lock:
+            spent = self._spent - self._budget_base
         if spent + estimate.usd > limit:
             raise CostLimitError(
                 f"The next Claude call may cost up to ${estimate.usd:.4f} ({estimate.input_tokens} input "
@@ -168,14 +187,19 @@ class ClaudeClient:
         on_text: Callable[[str], None] | None = None,
         max_tokens: int | None = None,
         command: str | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        preflight: bool = True,
     ) -> Reply:
         """Run one streamed turn and return the complete reply (text and tool uses).
 
         ``on_text`` receives text deltas as they arrive (secrets restored). When a cost limit
         applies (``max_cost`` finite), a ``count_tokens`` pre-flight checks it first.
+        ``should_stop`` is asked at every stream event: when it says so the stream is closed (the
+        model stops) and :class:`~codeassist.errors.Cancelled` is raised. ``preflight=False``
+        checks the limit with a local token bound instead of ``count_tokens`` (no extra round trip).
         """
         if math.isfinite(self.max_cost) and not self.local:
-            self.check_budget(self.estimate(prompt, max_tokens=max_tokens))
+            self.check_budget(self.estimate(prompt, max_tokens=max_tokens, exact=preflight))
         params, found = build_request(prompt, self.guard)
         if found:
             log.info("Redacted %d secret-looking strings before sending: %s", len(found), found.kinds())
@@ -189,7 +213,8 @@ class ClaudeClient:
                 on_text(text)
 
         reply: Reply = self._retry.run(
-            lambda: self._stream_once(self._client(), params, deliver, command), lambda: emitted[0])
+            lambda: self._stream_once(self._client(), params, deliver, command, should_stop),
+            lambda: emitted[0])
         if "system" in params and not self.local and not (reply.usage.cache_read_input_tokens
                                        or reply.usage.cache_creation_input_tokens):
             log.info("The stable prefix was not cached: it is probably below the model's minimum "
@@ -202,8 +227,8 @@ class ClaudeClient:
         return self.turn(Prompt.single(user, system=system, context=context), on_text=on_text,
                          command=command).text
 
-    async def astream(self, prompt: Prompt, *, max_tokens: int | None = None,
-                      command: str | None = None) -> AsyncGenerator[str | Reply, None]:
+    async def astream(self, prompt: Prompt, *, max_tokens: int | None = None, command: str | None = None,
+                      preflight: bool = True) -> AsyncGenerator[str | Reply, None]:
         """Async form of :meth:`turn`: yields text deltas, then the final :class:`Reply`.
 
         Closing the iterator early stops the stream at the next delta.
@@ -218,7 +243,8 @@ class ClaudeClient:
             loop.call_soon_threadsafe(queue.put_nowait, text)
 
         future = loop.run_in_executor(
-            None, lambda: self.turn(prompt, on_text=on_text, max_tokens=max_tokens, command=command))
+            None, lambda: self.turn(prompt, on_text=on_text, max_tokens=max_tokens, command=command,
+                                    preflight=preflight))
         future.add_done_callback(lambda _: queue.put_nowait(None))
         try:
             while (item := await queue.get()) is not None:
@@ -284,13 +310,16 @@ class ClaudeClient:
     # -- one streamed turn ------------------------------------------------------------------
 
     def _stream_once(self, sdk: anthropic.Anthropic, params: dict[str, Any],
-                     deliver: Callable[[str], None], command: str | None) -> Reply:
+                     deliver: Callable[[str], None], command: str | None,
+                     should_stop: Callable[[], bool] | None = None) -> Reply:
         restorer = StreamRestorer(self.guard, deliver)
         stream = None
         try:
             with sdk.messages.stream(**params) as stream:
                 stopped = False
                 for event in stream:
+                    if should_stop is not None and should_stop():
+                        raise Cancelled("Stopped while Claude was answering.")
                     if event.type == "content_block_delta" and event.delta.type == "text_delta":
                         restorer.feed(event.delta.text)
                     elif event.type == "message_stop":

@@ -91,6 +91,17 @@ class Worktree:
             self._run("commit the refactor", "commit", "--quiet", "--no-verify", "-m", message)
         return self._run("read the new commit", "rev-parse", "HEAD").strip()
 
+    def files_containing(self, word: str) -> list[str]:
+        """Tracked files of the worktree (as edited) holding ``word`` as a whole word."""
+        try:
+            out: str = self._repo.git.execute(
+                ["git", "grep", "-l", "-I", "-w", "-F", "-z", "-e", word], strip_newline_in_stdout=False)
+        except GitCommandError as exc:
+            if exc.status == 1:  # no match
+                return []
+            raise _fail("search the worktree", exc) from exc
+        return [p for p in out.split("\0") if p]
+
     def close(self) -> None:
         self._repo.close()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from codeassist.claude import pricing
 from codeassist.claude.client import ClaudeClient
 from codeassist.claude.datatypes import Prompt
 from codeassist.config import Settings
-from codeassist.errors import CostLimitError, GitError, UsageError
+from codeassist.errors import Cancelled, CostLimitError, GitError, UsageError
 from codeassist.refactor import planner
 from codeassist.refactor.context import Budget, Context, IndexLike, gather
 from codeassist.refactor.editor_tool import EditorTool, tool_definitions
@@ -51,8 +52,14 @@ class RefactorRunner:
         self.settings = settings
         self.client = client
         self.index = index
+        self._cancel = threading.Event()
 
-    def run(self, instruction: str, options: RefactorOptions, observer: RefactorObserver) -> RefactorReport:
+    def run(self, instruction: str, options: RefactorOptions, observer: RefactorObserver,
+            cancel: threading.Event | None = None) -> RefactorReport:
+        """The whole refactor. Setting ``cancel`` stops it at the next stream event, tool call or
+        phase (raising :class:`~codeassist.errors.Cancelled`); nothing is committed then."""
+        self._cancel = cancel or threading.Event()
+        self.client.new_budget()  # claude.max_cost / --max-cost limit this refactor alone
         if not instruction.strip():
             raise UsageError("The refactor instruction is empty.", hint='Say what to change, e.g. '
                              'codeassist refactor "Rename Store.fetch to Store.load".')
@@ -66,6 +73,7 @@ class RefactorRunner:
         observer.progress(Progress("context", "Gathering context (files, identifiers, repo map)."))
         ctx = self._context(instruction, options, base)
         conv = Conversation(self.client, planner.SYSTEM, planner.context_text(ctx), self._tools(options))
+        conv.should_stop = self._cancel.is_set
         conv.messages.append({"role": "user", "content": planner.plan_request(instruction)})
         estimate = self._estimate(conv.prompt(), options)
         conv.messages.clear()
@@ -82,15 +90,21 @@ class RefactorRunner:
         if not options.yes and not observer.confirm_plan(plan, estimate):
             report.status, report.reason = "declined", "The plan was declined; nothing was changed."
             return report
+        conv.check_stop()
         observer.progress(Progress("worktree", f"Creating a worktree of {base[:12]}."))
         with worktree_for(self.git, base, keep=options.keep_worktree) as wt:
             if options.keep_worktree:
                 report.worktree = wt.path
             touched = self._apply(conv, wt, plan, options, observer, report)
             report.model = conv.model or report.model
+            conv.check_stop()
             if report.status == "committed":
                 self._commit(wt, touched, branch, plan, instruction, options, observer, report)
         return report
+
+    def _check_cancel(self) -> None:
+        if self._cancel.is_set():
+            raise Cancelled("The refactor was stopped; nothing was committed.")
 
     @property
     def _plan_tokens(self) -> int:
@@ -137,9 +151,10 @@ class RefactorRunner:
                 report.status = "no_changes"
                 report.reason = "The model made no changes; nothing was committed."
                 break
+            conv.check_stop()
             observer.progress(Progress("validate", "Validating the edited files."))
             result = validate(wt.path, editor.touched, lambda p: self.git.read_text(report.base, p),
-                              self.index, options.test_cmd)
+                              wt.files_containing, options.test_cmd)
             report.failures = result.failures
             if result.ok:
                 report.status = "committed"  # provisional: the commit follows
@@ -172,6 +187,7 @@ class RefactorRunner:
             report.reason = "The changes were declined at review; nothing was committed."
             report.files = diffs
             return
+        self._check_cancel()
         observer.progress(Progress("commit", f"Committing on {branch}."))
         sha = wt.commit(commit_message(instruction, plan))
         self.git.create_branch(branch, sha)

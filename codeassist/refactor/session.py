@@ -12,7 +12,7 @@ from typing import Any
 
 from codeassist.claude.client import ClaudeClient
 from codeassist.claude.datatypes import Prompt, Reply
-from codeassist.errors import RefactorError
+from codeassist.errors import Cancelled, RefactorError
 from codeassist.refactor.editor_tool import EditorTool
 from codeassist.refactor.models import Plan, Progress, Usage
 from codeassist.refactor.planner import PLAN_MAX_TOKENS, PLAN_TOOL, parse_plan
@@ -32,13 +32,20 @@ class Conversation:
         self.usage = Usage()
         self.model = ""
         self._pending: list[str] = []  # tool calls of the plan turn, answered with the approval
+        self.should_stop: Callable[[], bool] | None = None  # asked between turns and stream events
 
     def prompt(self) -> Prompt:
         return Prompt(messages=list(self.messages), system=self.system, context=self.context,
                       tools=self.tools)
 
+    def check_stop(self) -> None:
+        if self.should_stop is not None and self.should_stop():
+            raise Cancelled("The refactor was stopped; nothing was committed.")
+
     def send(self, *, max_tokens: int | None = None) -> Reply:
-        reply = self.client.turn(self.prompt(), max_tokens=max_tokens, command=COMMAND)
+        self.check_stop()
+        reply = self.client.turn(self.prompt(), max_tokens=max_tokens, command=COMMAND,
+                                 should_stop=self.should_stop)
         self.messages.append(reply.as_message())
         self.model = reply.model
         u = self.usage
@@ -90,6 +97,7 @@ class Conversation:
                 return
             results: list[dict[str, Any]] = []
             for use in reply.tool_uses:
+                self.check_stop()
                 if use.name == PLAN_TOOL:
                     results.append(Reply.tool_result(use.id, "The plan is already approved; make the edits "
                                                      "with the text editor tool now.", is_error=True))

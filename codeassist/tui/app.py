@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
@@ -21,7 +22,7 @@ from textual.worker import Worker, WorkerState
 from codeassist.chat.commands import parse_command
 from codeassist.chat.events import Done, Notice, Route, Routed, Token
 from codeassist.chat.session import ChatSession
-from codeassist.errors import CodeassistError
+from codeassist.errors import Cancelled, CodeassistError
 from codeassist.tui import commands
 from codeassist.tui.refactor_flow import TuiRefactorObserver, report_text
 from codeassist.tui.screens import HelpScreen
@@ -86,6 +87,8 @@ class ChatApp(App[None]):
         self.status = StatusLine()
         self.answer_worker: Worker[None] | None = None
         self.refactor_worker: Worker[None] | None = None
+        self.refactor_stop = threading.Event()
+        self.refactor_busy = threading.Event()
 
     # --- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -258,21 +261,32 @@ class ChatApp(App[None]):
                              "stats")
 
     def refactor(self, instruction: str) -> None:
-        self.refactor_worker = self._refactor(instruction)
+        if self.refactor_busy.is_set():  # set until the thread returns (a cancelled worker may still run)
+            self.notify("A refactor is running: Esc stops it.", severity="warning")
+            return
+        self.refactor_busy.set()
+        self.refactor_stop = threading.Event()
+        self.refactor_worker = self._refactor(instruction, self.refactor_stop)
 
     @work(thread=True, exclusive=True, group="refactor", exit_on_error=False)
-    def _refactor(self, instruction: str) -> None:
+    def _refactor(self, instruction: str, stop: threading.Event) -> None:
         block = self.from_thread(self._new_block, f"/refactor {instruction}")
         self.call_from_thread(block.route.update, f"{self.session.claude_model} (claude) — refactors are "
                               "planned by Claude and land on a new branch")
-        observer = TuiRefactorObserver(self, block)
+        self.call_from_thread(setattr, self.status, "activity", "refactoring… (Esc stops)")
+        observer = TuiRefactorObserver(self, block, stop)
         try:
-            report = self.session.refactor(instruction, observer)
+            report = self.session.refactor(instruction, observer, stop)
+        except Cancelled:
+            self.from_thread(block.add_line, "Refactor stopped; nothing was committed and your checkout "
+                             "is unchanged.", "notice")
+            return
         except CodeassistError as exc:
             self.from_thread(block.add_line, str(exc), "error")
             return
         finally:
             self.call_from_thread(setattr, self.status, "activity", "")
+            self.refactor_busy.clear()
         self.call_from_thread(block.markdown.update, report_text(report))
         self.call_from_thread(self._update_totals)
 
@@ -295,6 +309,7 @@ class ChatApp(App[None]):
 
     # --- actions -------------------------------------------------------------------------
     def action_cancel(self) -> None:
+        self.refactor_stop.set()  # the refactor thread stops at its next stream event or step
         for worker in (self.answer_worker, self.refactor_worker):
             if worker is not None and worker.state == WorkerState.RUNNING:
                 worker.cancel()

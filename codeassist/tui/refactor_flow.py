@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TypeVar
 
@@ -26,9 +27,10 @@ _POLL_S = 0.2
 class TuiRefactorObserver:
     """The refactor observer of the TUI. Called on the runner's thread; talks to the app safely."""
 
-    def __init__(self, app: ChatApp, block: AssistantMessage) -> None:
+    def __init__(self, app: ChatApp, block: AssistantMessage, stop: threading.Event) -> None:
         self.app = app
         self.block = block
+        self.stop = stop
         self.steps: list[Progress] = []
 
     def progress(self, event: Progress) -> None:
@@ -53,14 +55,23 @@ class TuiRefactorObserver:
             if not answer.done():
                 answer.set_result(bool(result))
 
+        if self.stop.is_set():
+            raise Cancelled("The refactor was stopped; nothing was created.")
         self.app.call_from_thread(self.app.push_screen, screen, settle)
         worker = get_current_worker()
         while True:
             try:
                 return answer.result(timeout=_POLL_S)
             except concurrent.futures.TimeoutError:
-                if worker.is_cancelled:
-                    raise Cancelled("The refactor was cancelled; nothing was created.") from None
+                if worker.is_cancelled or self.stop.is_set():
+                    if not answer.done():  # take the question away: its answer no longer matters
+                        self.app.call_from_thread(_dismiss_if_shown, self.app, screen)
+                    raise Cancelled("The refactor was stopped; nothing was created.") from None
+
+
+def _dismiss_if_shown(app: ChatApp, screen: ModalScreen[bool]) -> None:
+    if app.screen is screen:
+        screen.dismiss(False)
 
 
 def report_text(report: RefactorReport) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.chat.helpers import make_repo
+from tests.support.anthropic_stub import AnthropicStub, reply
 from tests.support.llama import LlamaServerInfo, free_port
 
 EXE = str(Path(sys.executable).with_name("codeassist"))
@@ -20,8 +21,10 @@ def repo(tmp_path: Path) -> Path:
     return make_repo(tmp_path / "shop")
 
 
-def run(repo: Path, url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CODEASSIST_SERVER_URL": url, "CODEASSIST_CHAT_MAX_TOKENS": "16"}
+def run(repo: Path, url: str, *args: str, stdin: str = "",
+        extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CODEASSIST_SERVER_URL": url, "CODEASSIST_CHAT_MAX_TOKENS": "16",
+           **(extra_env or {})}
     return subprocess.run([EXE, *args], cwd=repo, input=stdin, capture_output=True, text=True, env=env,
                           timeout=120)
 
@@ -38,6 +41,18 @@ def test_ask_reads_piped_stdin(repo: Path, llama_server: LlamaServerInfo) -> Non
     done = run(repo, llama_server.url, "ask", "-q", "explain this:", stdin="def add(a, b): return a + b\n")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() and done.stderr == ""
+
+
+def test_piped_stdin_goes_with_the_question(repo: Path, llama_server: LlamaServerInfo,
+                                           anthropic_stub: AnthropicStub) -> None:
+    anthropic_stub.script(reply.text("Looks fine."))
+    done = run(repo, llama_server.url, "ask", "--route", "claude", "review this:",
+               stdin="def add(a, b): return a + b\n",
+               extra_env={**anthropic_stub.env(), "CODEASSIST_CLAUDE_MODEL": "claude-sonnet-4-6"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "Looks fine."
+    question = anthropic_stub.message_requests[-1]["messages"][-1]["content"]
+    assert question == "review this:\n\ndef add(a, b): return a + b"
 
 
 def test_ask_without_a_question_is_a_usage_error(repo: Path, llama_server: LlamaServerInfo) -> None:

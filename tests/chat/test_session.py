@@ -110,6 +110,8 @@ async def test_claude_answers_big_work_and_costs_are_counted(
     assert isinstance(done, Done) and done.text == "Rename it in store.py and cart.py."
     assert done.stats.cost_usd > 0 and session.totals.cost_usd == done.stats.cost_usd
     assert anthropic_stub.message_requests[-1]["messages"][-1]["content"].startswith("rename Store.fetch")
+    assert routed.model == done.stats.model == "claude-sonnet-4-6"  # the line names the model
+    assert anthropic_stub.bodies("/v1/messages/count_tokens") == []  # the first token waits for nothing
     await session.runtime.aclose()
 
 

@@ -189,6 +189,22 @@ def test_budget_counts_what_was_already_spent(anthropic_stub: AnthropicStub, mak
     assert client.spent_usd == pytest.approx(first.cost_usd) and first.cost_usd > 0.01
     with pytest.raises(CostLimitError, match="already spent"):
         client.turn(Prompt.single("again"))
+    # a new budget (the next refactor, the next chat answer) starts from zero; the total stays
+    client.new_budget()
+    anthropic_stub.script(reply.text("y" * 40))
+    second = client.turn(Prompt.single("again"))
+    assert client.spent_usd == pytest.approx(first.cost_usd + second.cost_usd)
+
+
+def test_a_turn_without_preflight_checks_the_limit_locally(anthropic_stub: AnthropicStub,
+                                                           make_client: MakeClient) -> None:
+    client = make_client(max_cost=0.02, claude__max_tokens=500)
+    anthropic_stub.script(reply.text("short"))
+    client.turn(Prompt.single("hi"), preflight=False)
+    assert anthropic_stub.bodies("/v1/messages/count_tokens") == []  # no extra round trip
+    with pytest.raises(CostLimitError):  # the local bound still enforces the limit
+        client.turn(Prompt.single("x" * 40_000), preflight=False)
+    assert len(anthropic_stub.message_requests) == 1
 
 
 def test_prompt_cache_breakpoints_and_logged_cache_stats(

@@ -4,6 +4,7 @@ discards. Claude is the loopback Anthropic server; git is real."""
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -103,3 +104,34 @@ async def test_rejecting_the_review_discards_everything(tmp_path: Path, llama_se
         assert "**Refactor declined**" in text
     assert branches(repo) == ["main"]
     assert "def fetch(self, key):" in (repo / "shop" / "store.py").read_text()
+
+
+async def test_escape_stops_a_running_refactor(tmp_path: Path, llama_server: LlamaServerInfo,
+                                               anthropic_stub: AnthropicStub) -> None:
+    script(anthropic_stub)
+    anthropic_stub._queue[1].delay = 2.0  # the edit turn streams slowly: about 20 s in all
+    app, repo = make_app(tmp_path, llama_server, anthropic_stub)
+    before = (repo / "shop" / "store.py").read_text()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await submit(pilot, INSTRUCTION)
+        await wait_until(pilot, lambda: isinstance(app.screen, PlanScreen), what="the plan screen")
+        await pilot.press("a")
+        await wait_until(pilot, lambda: anthropic_stub.pending == 1, what="the edit turn to start")
+        await submit(pilot, INSTRUCTION)  # a second refactor is refused while one runs
+        assert len(anthropic_stub.message_requests) == 2
+        stopped_at = time.monotonic()
+        await pilot.press("escape")
+
+        def notices() -> list[str]:
+            return [str(s.render()) for s in app.query(AssistantMessage).last().query(".notice")]
+
+        await wait_until(pilot, lambda: any("Refactor stopped" in line for line in notices()), timeout=15,
+                         what="the refactor to stop")
+        assert time.monotonic() - stopped_at < 10  # the stream was closed, not read to its end
+        await wait_until(pilot, lambda: not app.refactor_busy.is_set(), timeout=5, what="the thread to end")
+        assert not isinstance(app.screen, (PlanScreen, DiffReviewScreen))
+    assert anthropic_stub.pending == 1  # the final turn was never asked for
+    assert branches(repo) == ["main"]
+    assert (repo / "shop" / "store.py").read_text() == before
+    worktrees = subprocess.run(["git", "worktree", "list"], cwd=repo, capture_output=True, text=True).stdout
+    assert len(worktrees.strip().splitlines()) == 1
