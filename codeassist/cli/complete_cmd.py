@@ -10,10 +10,11 @@ from typing import Any
 
 import click
 
-from codeassist.cli._common import app
+from codeassist.cli._common import AppContext, app
 from codeassist.completion import CompletionEngine, CompletionRequest, CompletionResult
 from codeassist.config import Settings
 from codeassist.errors import CodeassistError, UsageError
+from codeassist.paths import find_repo_root
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def _language(path: Path, given: str | None) -> str:
 
 
 def _open_index(settings: Settings, root: Path) -> Any:
-    """The repository index when one was built (`codeassist index`), else None."""
+    """The repository index, brought up to date, when one was built (`codeassist index`), else None."""
     from codeassist import paths
 
     if not (root / paths.REPO_DIR_NAME / "index.db").is_file():
@@ -49,10 +50,15 @@ def _open_index(settings: Settings, root: Path) -> Any:
     from codeassist.index import RepoIndex
 
     try:
-        return RepoIndex.open(root, settings.index)
+        index = RepoIndex.open(root, settings.index)
     except CodeassistError as exc:
         log.warning("index unavailable, completing without it: %s", exc.message)
         return None
+    try:
+        index.update()  # incremental: files changed since the last scan are parsed again
+    except CodeassistError as exc:
+        log.warning("index not updated, using it as it is: %s", exc.message)
+    return index
 
 
 async def _with_engine(settings: Settings, root: Path, use_index: bool, work: Any) -> Any:
@@ -74,8 +80,11 @@ async def _with_engine(settings: Settings, root: Path, use_index: bool, work: An
 
 def _print_result(result: CompletionResult, as_json: bool, path: Path, line: int, col: int) -> None:
     if as_json:
+        context = [{"path": c.path, "start_line": c.start_line + 1, "end_line": c.end_line, "kind": c.kind}
+                   for c in result.context]
         click.echo(json.dumps({"path": str(path), "line": line, "col": col, "items": result.items,
-                               "cached": result.cached, "timings": result.timings.as_dict()}, indent=2))
+                               "cached": result.cached, "timings": result.timings.as_dict(),
+                               "context": context}, indent=2))
         return
     if result.items:
         click.echo(result.items[0])
@@ -103,9 +112,9 @@ def complete(ctx: click.Context, path: Path, line: int, col: int, language: str 
                          hint="The first line is 1 and so is the first column.")
     context = app(ctx)
     overrides = {"completion__context_tokens": 0} if no_context else {}
-    settings = context.settings(**overrides)
     text = _read_source(path)
-    root = settings.repo_root or context.repo
+    root = find_repo_root(path.resolve())  # the file's own repository (and its settings)
+    settings = AppContext(repo=root, verbose=context.verbose).settings(**overrides)
     request = CompletionRequest(text=text, line=line - 1, col=col - 1, path=str(path.resolve()),
                                 language=_language(path, language))
 
@@ -125,10 +134,10 @@ def complete(ctx: click.Context, path: Path, line: int, col: int, language: str 
 def snippet(ctx: click.Context, instruction: str, file: Path | None, language: str | None) -> None:
     """Generate code for INSTRUCTION with the local model and print it."""
     context = app(ctx)
-    settings = context.settings()
     source = _read_source(file) if file is not None else ""
     lang = _language(file, language) if file is not None else (language or "")
-    root = settings.repo_root or context.repo
+    root = find_repo_root(file.resolve()) if file is not None else context.repo
+    settings = AppContext(repo=root, verbose=context.verbose).settings()
 
     async def work(engine: CompletionEngine) -> str:
         return await engine.generate_snippet(instruction, source, language=lang)

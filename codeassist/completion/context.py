@@ -2,10 +2,16 @@
 
 Sources, in priority order when the token budget is tight:
 
-1. definitions (from the index) of identifiers near the cursor, nearest first;
-2. recently edited ranges (:meth:`ContextAssembler.note_edit`);
-3. chunks of other open documents, ranked by Jaccard similarity with the lines before the cursor;
+1. similar code: chunks of this file (outside the cursor window), of other open documents and of
+   files next to this one, ranked by Jaccard similarity of their names with the lines before the
+   cursor (the best three);
+2. definitions (from the index) of identifiers near the cursor, nearest first;
+3. recently edited ranges (:meth:`ContextAssembler.note_edit`);
 4. definitions of the names the file imports.
+
+Similar code first is measured, not guessed: on 100 held-out lines of third-party code with the
+tiny Gemma (``benchmarks/complete_bench.py``), it gave +6 points of edit similarity over no
+context, where definitions first gave +1 (docs/completion.md has the figures).
 
 Everything already inside the cursor window is left out, and so are overlapping or repeated
 chunks. The chosen chunks are emitted in a stable order (definitions, open files, edits; each
@@ -15,12 +21,13 @@ by path and line) so that llama-server can reuse the cached prompt while the use
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 from codeassist.completion.files import DocumentStore
 from codeassist.completion.tokens import LineCounter
@@ -45,7 +52,7 @@ impl pub fn mut use mod crate match loop where trait string nil error switch cas
 chan select map make append include define ifdef endif
 """
 _KEYWORDS = frozenset(_KEYWORD_TEXT.split())
-_KIND_ORDER = {"definition": 0, "open": 1, "edit": 2}
+_KIND_ORDER = {"definition": 0, "similar": 1, "open": 1, "edit": 2}
 _MIN_CHUNK_TOKENS = 16
 
 
@@ -76,8 +83,10 @@ class ContextLimits:
     def_lines: int = 16
     edit_radius: int = 5
     max_edits: int = 8
-    chunk_lines: int = 24
+    chunk_lines: int = 12
     max_open_chunks: int = 3
+    sibling_files: int = 8
+    query_lines: int = 8
     min_similarity: float = 0.08
     definitions_ttl: float = 30.0
 
@@ -139,6 +148,7 @@ class ContextAssembler:
         self.limits = limits
         self._edits: deque[tuple[str, int]] = deque(maxlen=limits.max_edits)
         self._defs_memo: dict[str, tuple[float, Sequence[SymbolLike]]] = {}
+        self._sibling_memo: dict[str, tuple[float, list[str]]] = {}
         self._chunk_memo: dict[str, tuple[int, list[tuple[int, str, frozenset[str]]]]] = {}
 
     def set_counter(self, counter: LineCounter) -> None:
@@ -159,12 +169,12 @@ class ContextAssembler:
         picked = _Picker(rel, window, self._counter, self.limits.tokens)
         near = self._near_names(lines, window)
         modules = imported_modules(window.prefix, language)
+        picked.add_all(self._similar_chunks(rel, lines, window, open_documents))
         for name in near:
             if picked.full:
                 break
             picked.add_all(self._definition_chunks(name, rel, modules, open_documents))
         picked.add_all(self._edit_chunks(rel, lines, open_documents))
-        picked.add_all(self._open_chunks(rel, window, open_documents))
         for name in imported_names(window.prefix, language)[: self.limits.max_names]:
             if picked.full:
                 break
@@ -228,21 +238,55 @@ class ContextAssembler:
             if start < end:
                 yield ContextChunk(path, start, end, "\n".join(file_lines[start:end]), "edit")
 
-    def _open_chunks(self, rel: str, window: CursorWindow, open_documents: Mapping[str, str]
-                     ) -> Iterable[ContextChunk]:
-        query = frozenset(identifiers("\n".join(window.prefix.split("\n")[-16:])))
-        scored: list[tuple[float, ContextChunk]] = []
+    def _similar_chunks(self, rel: str, lines: list[str], window: CursorWindow,
+                        open_documents: Mapping[str, str]) -> list[ContextChunk]:
+        """Chunks most like the code before the cursor: this file's, open documents', neighbours'."""
+        prefix_lines = window.prefix.split("\n")[-self.limits.query_lines:]
+        query = frozenset(identifiers("\n".join(prefix_lines)))
+        if not query:
+            return []
+        sources: list[tuple[str, str, Literal["open", "similar"]]] = [(rel, "\n".join(lines), "similar")]
+        opened = {rel}
         for raw_path, text in open_documents.items():
             path = self._docs.relative(raw_path)
-            if path == rel:
-                continue
+            if path not in opened:
+                opened.add(path)
+                sources.append((path, text, "open"))
+        for path in self._siblings(rel):
+            if path not in opened:
+                file_lines = self._docs.lines(path, open_documents)
+                if file_lines is not None:
+                    sources.append((path, "\n".join(file_lines), "similar"))
+        scored: list[tuple[float, ContextChunk]] = []
+        for path, text, kind in sources:
             for start, chunk, names in self._chunks_of(path, text):
                 score = jaccard(query, names)
                 if score >= self.limits.min_similarity:
                     n = chunk.count("\n") + 1
-                    scored.append((score, ContextChunk(path, start, start + n, chunk, "open")))
+                    scored.append((score, ContextChunk(path, start, start + n, chunk, kind)))
         scored.sort(key=lambda item: -item[0])
         return [chunk for _, chunk in scored[: self.limits.max_open_chunks]]
+
+    def _siblings(self, rel: str) -> list[str]:
+        """Up to ``sibling_files`` files in the same directory with the same extension."""
+        root = self._docs.root
+        if root is None or "." not in rel.rsplit("/", 1)[-1]:
+            return []
+        folder, _, name = rel.rpartition("/")
+        suffix = "." + name.rsplit(".", 1)[-1]
+        now = time.monotonic()
+        hit = self._sibling_memo.get(folder)
+        if hit is None or now - hit[0] > self.limits.definitions_ttl:
+            try:
+                names = sorted(e.name for e in os.scandir(root / folder) if e.is_file())
+            except OSError:
+                names = []
+            hit = (now, names)
+            if len(self._sibling_memo) > 1024:
+                self._sibling_memo.clear()
+            self._sibling_memo[folder] = hit
+        picked = [n for n in hit[1] if n.endswith(suffix) and n != name][: self.limits.sibling_files]
+        return [f"{folder}/{n}" if folder else n for n in picked]
 
     def _chunks_of(self, path: str, text: str) -> list[tuple[int, str, frozenset[str]]]:
         key = hash(text)
@@ -256,6 +300,8 @@ class ContextAssembler:
             body = "\n".join(lines[start:start + size])
             if body.strip():
                 chunks.append((start, body, frozenset(identifiers(body))))
+        if len(self._chunk_memo) > 512:
+            self._chunk_memo.clear()
         self._chunk_memo[path] = (key, chunks)
         return chunks
 

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -34,7 +34,7 @@ from codeassist.completion.windows import CursorWindow, check_position, cursor_w
 from codeassist.config import CompletionSettings
 from codeassist.errors import InfillUnsupportedError, ModelError
 from codeassist.runtime.llama_client import ChatParams, Completion, CompletionParams, LlamaClient, Sampling
-from codeassist.runtime.runtime import COMPLETION_SLOT
+from codeassist.runtime.runtime import CHAT_SLOT, COMPLETION_SLOT
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ class CompletionEngine:
                                     server_ms=t.server_ms, context_ms=prepared.context_ms,
                                     total_ms=(time.perf_counter() - started) * 1000)
         log.debug("completion %s: %s", prepared.mode, timings)
-        return CompletionResult(items, timings, cached=False)
+        return CompletionResult(items, timings, cached=False, context=prepared.chunks)
 
     async def generate_snippet(self, instruction: str, context: str, *, language: str = "") -> str:
         """Code for ``instruction`` from the local model; ``context`` is nearby code (may be empty)."""
@@ -274,17 +274,18 @@ class CompletionEngine:
 
     async def _request_snippet(self, prompt: str, params: CompletionParams,
                                messages: list[Mapping[str, str]] | None) -> str:
+        # snippets run on the chat slot: their prompts never evict the completions' prompt cache
         client = await self._runtime.client()
         if messages is not None:
             stream = client.stream_chat(messages, params=_chat_params(params))
             async with stream:
                 return "".join([piece async for piece in stream])
-        return (await client.complete(prompt, params)).text
+        return (await client.complete(prompt, replace(params, id_slot=CHAT_SLOT))).text
 
 
 def _chat_params(params: CompletionParams) -> ChatParams:
     return ChatParams(max_tokens=params.n_predict, sampling=params.sampling, stop=params.stop,
-                      think=False, timeout=params.timeout)
+                      think=False, timeout=params.timeout, id_slot=CHAT_SLOT)
 
 
 def _index_root(index: DefinitionSource | None) -> Path | None:

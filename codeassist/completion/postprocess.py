@@ -92,6 +92,17 @@ def cut_where_suffix_resumes(text: str, around: Surroundings) -> str:
     return text
 
 
+def drop_if_code_follows_unretyped(text: str, around: Surroundings) -> str:
+    """Nothing when a word (a name, a keyword, a number) follows the cursor on its line and the
+    suggestion does not end by retyping it: put in front of that code it only makes a mess (a
+    docstring before ``return x``). Closing brackets, quotes and punctuation after the cursor are
+    fine (editors insert them in pairs)."""
+    tail = around.line_suffix.strip()
+    if not tail or not (tail[0].isalnum() or tail[0] in "_$@"):
+        return text
+    return text if text.rstrip().endswith(around.line_suffix.rstrip()) else ""
+
+
 def _depth(text: str) -> int:
     return sum(1 for ch in text if ch in _OPENERS) - sum(1 for ch in text if ch in _CLOSERS)
 
@@ -151,6 +162,7 @@ def postprocess(raw: str, around: Surroundings, *, min_chars: int = 2) -> str:
     text = single_line_when_mid_line(text, around)
     text = stop_at_scope_end(text, around)
     text = cut_where_suffix_resumes(text, around)
+    text = drop_if_code_follows_unretyped(text, around)
     text = trim_suffix_overlap(text, around)
     text = strip_trailing_whitespace(text)
     text = drop_if_repeats_next_line(text, around)

@@ -56,6 +56,7 @@ class CompletionResult:
     items: list[str]
     timings: CompletionTimings
     cached: bool = False
+    context: tuple[ContextChunk, ...] = ()  # the repository context the prompt carried
 
 
 @dataclass(frozen=True)
@@ -66,4 +67,4 @@ class ContextChunk:
     start_line: int  # 0-based, inclusive
     end_line: int  # 0-based, exclusive
     text: str
-    kind: Literal["definition", "edit", "open"]
+    kind: Literal["definition", "edit", "open", "similar"]

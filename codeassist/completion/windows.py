@@ -68,9 +68,13 @@ def cursor_window(
     max_prefix_lines: int = 256,
     max_suffix_lines: int = 64,
 ) -> CursorWindow:
-    """Cut the window around (line, col); ``lines`` must already be checked."""
+    """Cut the window around (line, col); ``lines`` must already be checked.
+
+    ``prefix_tokens`` is the budget of the lines above the cursor line: what the user types on the
+    cursor line never moves the window's start (so cached answers and the server's prompt cache
+    stay valid while typing through a suggestion)."""
     current = lines[line]
-    used = counter.line(current)
+    used = 0
     start = line
     while start > 0 and line - start < max_prefix_lines:
         cost = counter.line(lines[start - 1])
@@ -90,6 +94,7 @@ def cursor_window(
             break
         after_used += cost
         end += 1
+    used += counter.line(current)
     before = "".join(text + "\n" for text in lines[start:line])
     after = "".join("\n" + text for text in lines[line + 1:end])
     return CursorWindow(

@@ -34,7 +34,7 @@ class Rectangle:
 '''
 
 MAIN_LINES = [
-    "from geometry import Rectangle, area_of_circle",
+    "from lib.geometry import Rectangle, area_of_circle",
     "",
     "",
     "def local_helper(x):",
@@ -58,7 +58,8 @@ def repo(tmp_path: Path) -> Iterator[Path]:
     root = tmp_path / "repo"
     root.mkdir()
     subprocess.run(["git", "init", "-q", str(root)], check=True)
-    (root / "geometry.py").write_text(GEOMETRY)
+    (root / "lib").mkdir()
+    (root / "lib" / "geometry.py").write_text(GEOMETRY)  # not next to main.py: found through the index
     (root / "main.py").write_text(MAIN)
     (root / "util.py").write_text("\n".join(f"SETTING_{i} = {i}" for i in range(30)) + "\n")
     yield root
@@ -87,7 +88,7 @@ def test_definitions_of_nearby_and_imported_names(engine: CompletionEngine, repo
     assert all(c.kind == "definition" for c in chunks)
     assert "def area_of_circle(radius: float) -> float:" in texts
     assert "class Rectangle:" in texts
-    assert {c.path for c in chunks} == {"geometry.py"}
+    assert {c.path for c in chunks} == {"lib/geometry.py"}
 
 
 def test_window_content_is_not_repeated(engine: CompletionEngine, repo: Path) -> None:
@@ -103,14 +104,28 @@ def test_open_document_chunks_ranked_by_similarity(engine: CompletionEngine, rep
     opened = [c for c in chunks if c.kind == "open"]
     assert opened, chunks
     assert "def summary(box, circle):" in opened[0].text
-    # stable order: definitions first, then open files
+    # stable order: definitions first, then similar code and open files, then edits
     kinds = [c.kind for c in chunks]
-    assert kinds == sorted(kinds, key=["definition", "open", "edit"].index)
+    assert kinds == sorted(kinds, key={"definition": 0, "similar": 1, "open": 1, "edit": 2}.__getitem__)
+
+
+def test_similar_code_from_this_file_and_the_files_next_to_it(engine: CompletionEngine, repo: Path) -> None:
+    earlier = ["def summary_of(box, circle):", "    total = box.area() + circle", "    return total", ""]
+    filler = [f"CONSTANT_{i} = {i}" for i in range(200)]  # pushes summary_of out of the cursor window
+    text = "\n".join(earlier + filler + MAIN_LINES)
+    line = len(earlier) + len(filler) + 10
+    (repo / "reports.py").write_text("def weekly(box, circle):\n    total = box.area() * 7 + circle\n")
+    chunks = engine.context_for(CompletionRequest(text, line, 12, str(repo / "main.py"), "python", {}))
+    similar = {c.path: c for c in chunks if c.kind == "similar"}
+    assert "def summary_of(box, circle):" in similar["main.py"].text  # this file, outside the window
+    assert similar["main.py"].end_line <= len(earlier) + len(filler)
+    assert "def weekly(box, circle):" in similar["reports.py"].text  # a sibling file
+    assert all("box" in c.text for c in similar.values())  # the filler is never picked for itself
 
 
 def test_recent_edits_become_context(engine: CompletionEngine, repo: Path) -> None:
     engine.note_edit(str(repo / "util.py"), 12)
-    engine.note_edit(str(repo / "geometry.py"), 16)
+    engine.note_edit(str(repo / "lib" / "geometry.py"), 16)
     chunks = engine.context_for(request(repo))
     edits = [c for c in chunks if c.kind == "edit"]
     assert [(c.path, c.start_line, c.end_line) for c in edits] == [("util.py", 7, 18)]

@@ -13,7 +13,7 @@ import pytest
 
 from codeassist.completion import CompletionEngine, CompletionRequest, CompletionResult
 from codeassist.errors import InfillUnsupportedError, UsageError
-from codeassist.runtime import COMPLETION_SLOT, LocalRuntime
+from codeassist.runtime import CHAT_SLOT, COMPLETION_SLOT, LocalRuntime
 from tests.completion.conftest import small
 
 SOURCE = '''import math
@@ -175,9 +175,14 @@ async def test_cancelling_the_task_frees_the_server_slot(gemma_runtime: LocalRun
 
 async def test_snippet_from_the_base_model(gemma_runtime: LocalRuntime) -> None:
     engine = CompletionEngine(gemma_runtime, None, small(n_predict=8))
+    client = await gemma_runtime.client()
+    before = {slot["id"]: slot["id_task"] for slot in await client.slots()}
     code = await engine.generate_snippet("return the square of x", "def cube(x):\n    return x ** 3\n",
                                          language="python")
-    assert isinstance(code, str)
+    assert code.strip()  # the base model continues the code
+    after = {slot["id"]: slot["id_task"] for slot in await client.slots()}
+    # it ran on the chat slot: the completions' slot (and its prompt cache) was left alone
+    assert after[COMPLETION_SLOT] == before[COMPLETION_SLOT] and after[CHAT_SLOT] != before[CHAT_SLOT]
     assert all(line == line.rstrip() for line in code.split("\n"))
     assert "```" not in code
     with pytest.raises(UsageError, match="instruction is empty"):

@@ -7,6 +7,7 @@ import pytest
 from codeassist.completion.postprocess import (
     Surroundings,
     cut_where_suffix_resumes,
+    drop_if_code_follows_unretyped,
     drop_if_repeats_next_line,
     enforce_min_length,
     postprocess,
@@ -62,6 +63,22 @@ def test_stop_at_scope_end(raw: str, surr: Surroundings, expected: str) -> None:
 ])
 def test_cut_where_suffix_resumes(raw: str, surr: Surroundings, expected: str) -> None:
     assert cut_where_suffix_resumes(raw, surr) == expected
+
+
+@pytest.mark.parametrize(("raw", "surr", "expected"), [
+    # a word right after the cursor: a suggestion that does not run into it would garble the line
+    ('"""Area of a circle."""', around("        ", "return math.pi * r ** 2"), ""),
+    ("x", around("foo(", "bar)"), ""),
+    # ... one that retypes it is kept (the overlap rule trims the retyped part)
+    ("self.radius * 2", around("        return ", "2"), "self.radius * 2"),
+    ("a, y)", around("x = foo(", "y)"), "a, y)"),
+    # closers, quotes and punctuation after the cursor are fine
+    ("name", around('d["', '"]'), "name"),
+    ("a, b", around("f(", ");"), "a, b"),
+    ("x = 1", around("    ", ""), "x = 1"),
+])
+def test_drop_if_code_follows_unretyped(raw: str, surr: Surroundings, expected: str) -> None:
+    assert drop_if_code_follows_unretyped(raw, surr) == expected
 
 
 @pytest.mark.parametrize(("raw", "surr", "expected"), [

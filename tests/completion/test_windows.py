@@ -34,6 +34,17 @@ def test_window_splits_at_the_cursor() -> None:
     assert window.prefix + window.suffix == "\n".join(LINES[window.start_line:window.end_line])
 
 
+def test_typing_on_the_cursor_line_never_moves_the_start() -> None:
+    counter = LineCounter(CountingCounter())  # a token per character: every typed key costs one
+    lines = list(LINES)
+    starts = set()
+    for typed in range(0, 60):
+        lines[150] = "x" * typed
+        window = cursor_window(lines, 150, typed, counter, prefix_tokens=211, suffix_tokens=0)
+        starts.add(window.start_line)
+    assert len(starts) == 1
+
+
 def test_window_respects_token_budgets_and_aligns_start() -> None:
     counter = LineCounter(CountingCounter())
     window = cursor_window(LINES, 150, 0, counter, prefix_tokens=15 * 20, suffix_tokens=15 * 5)
