@@ -19,7 +19,7 @@ from codeassist.errors import UsageError
 log = logging.getLogger(__name__)
 
 CHARS_PER_TOKEN = 4
-_PATHLIKE = re.compile(r"[\w./\\-]+\.[A-Za-z0-9]{1,10}\b|[\w.-]+/[\w./-]+")
+_WORDS = re.compile(r"[^\s`'\"(),;:<>\[\]{}]+")
 _IDENT = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\b")
 _MAX_IDENTS = 12
 _MAX_REF_FILES = 24
@@ -111,15 +111,19 @@ def gather(
 
 
 def _paths_in(instruction: str, known: set[str]) -> list[str]:
+    """Repository files the instruction names: paths, or file names that are unique in the repo
+    (dotfiles such as ``.eslintrc.json`` included)."""
+    by_name: dict[str, list[str]] = {}
+    for path in known:
+        by_name.setdefault(path.rsplit("/", 1)[-1], []).append(path)
     found: list[str] = []
-    for match in _PATHLIKE.finditer(instruction):
-        candidate = match.group(0).strip("./\\").replace("\\", "/")
+    for match in _WORDS.finditer(instruction):
+        candidate = match.group(0).replace("\\", "/").rstrip(".!?")
+        candidate = candidate.removeprefix("./")
         if candidate in known:
             found.append(candidate)
-        else:  # a bare file name that is unique in the repository
-            hits = [p for p in known if p.rsplit("/", 1)[-1] == candidate]
-            if len(hits) == 1:
-                found.append(hits[0])
+        elif len(by_name.get(candidate, ())) == 1:  # a bare file name that is unique in the repository
+            found.append(by_name[candidate][0])
     return list(dict.fromkeys(found))
 
 

@@ -172,7 +172,7 @@ class GitRepo:
         """The text of ``path`` at ``rev``; None when missing, binary or not UTF-8."""
         try:
             data = self._repo.git.execute(["git", "cat-file", "blob", f"{rev}:{path}"],
-                                          stdout_as_string=False)
+                                          stdout_as_string=False, strip_newline_in_stdout=False)
         except GitCommandError:
             return None
         if not isinstance(data, bytes) or b"\x00" in data[:8192]:
