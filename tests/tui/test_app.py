@@ -146,3 +146,22 @@ async def test_snippet_then_apply_asks_first(repo: Path, llama_server: LlamaServ
         assert (repo / "shop" / "new_util.py").read_text() == session.last_snippet
         await submit(pilot, "/apply ../outside.py")
         assert "is outside the repository" in texts(app)
+
+
+async def test_resume_shows_the_last_conversation(repo: Path, llama_server: LlamaServerInfo) -> None:
+    first = ChatApp(make_session(repo, settings_for(repo, llama_server)))
+    async with first.run_test(size=SIZE) as pilot:
+        await submit(pilot, "what does Store.fetch return?")
+        await answer_finished(pilot)
+        answer = first.query(AssistantMessage).last().markdown.source
+    assert answer.strip()
+    again = ChatApp(make_session(repo, settings_for(repo, llama_server)), resume=True)
+    async with again.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "Resumed the last conversation (2 messages)." in texts(again)
+        assert [str(m.render()) for m in again.query("#conversation UserMessage")] == [
+            "what does Store.fetch return?"]
+        block = again.query(AssistantMessage).last()
+        assert block.markdown.source == answer and str(block.route.render()).endswith("(local)")
+        # and the conversation goes on from there: the earlier turns are the new answer's history
+        assert [t.content for t in again.session.turns] == ["what does Store.fetch return?", answer]
