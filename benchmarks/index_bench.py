@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import shutil
 import statistics
@@ -61,7 +62,16 @@ def build_corpus(dest: Path, max_files: int, site_packages: Path, as_git: bool =
             ["-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit", "-q", "-m", "corpus"],
         ):
             subprocess.run(["git", "-C", str(dest), *cmd], check=True, capture_output=True)
+    settle()
     return [rel for _, rel in picked]
+
+
+def settle() -> None:
+    """Flush the freshly written corpus to disk before timing anything: otherwise the kernel's
+    write-back of ~100 MB runs during the first measurement (and stalls its fsyncs) but not the
+    later ones, which favours whichever tool runs second."""
+    os.sync()
+    time.sleep(2)
 
 
 def stats(values: list[float]) -> dict[str, float]:
@@ -147,6 +157,7 @@ def bench_aider(
     root: Path, files: list[str], sets: list[Any], updates: list[str], args: argparse.Namespace
 ) -> dict[str, Any]:
     python = aider_venv.ensure()
+    settle()
     job = {
         "root": str(root),
         "files": files,

@@ -151,9 +151,9 @@ class RepoIndex:
             for result in results:
                 writes.append(self._account(result, summary, changed))
                 if len(writes) >= chunk:
-                    self._store.write(writes, [])
+                    self._store.write(writes, [], new=bulk)
                     writes = []
-            self._store.write(writes, [])
+            self._store.write(writes, [], new=bulk)
         self._refresh_graph(generation_before, changed, removed)
         summary.total_indexed, summary.definitions, summary.references = self._store.counts()
         summary.skipped_files.sort(key=lambda s: s.path)

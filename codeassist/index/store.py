@@ -207,14 +207,16 @@ class Store:
         rows = self._read("SELECT path, id, size, mtime_ns, digest, skip, detail FROM files")
         return {r[0]: FileRow(*r[1:]) for r in rows}
 
-    def write(self, writes: Iterable[FileWrite], removed: Iterable[str]) -> bool:
-        """Apply a scan's results in one transaction; True when definitions/references changed."""
+    def write(self, writes: Iterable[FileWrite], removed: Iterable[str], *, new: bool = False) -> bool:
+        """Apply a scan's results in one transaction; True when definitions/references changed.
+
+        ``new``: the files have no rows yet (a cold scan into an empty index), nothing to look up."""
         changed = False
         with self._tx() as conn:
             for path in removed:
                 changed |= self._remove(conn, path)
             for item in writes:
-                changed |= self._write_one(conn, item)
+                changed |= self._write_one(conn, item, new)
             if changed:
                 conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
         return changed
@@ -232,8 +234,9 @@ class Store:
         for table in _PER_FILE_TABLES:
             conn.execute(f"DELETE FROM {table} WHERE file_id = ?", (file_id,))
 
-    def _write_one(self, conn: sqlite3.Connection, item: FileWrite) -> bool:
-        row = conn.execute("SELECT id, skip FROM files WHERE path = ?", (item.path,)).fetchone()
+    def _write_one(self, conn: sqlite3.Connection, item: FileWrite, new: bool = False) -> bool:
+        row = None if new else conn.execute(
+            "SELECT id, skip FROM files WHERE path = ?", (item.path,)).fetchone()
         stat = (item.size, item.mtime_ns, item.digest, item.language, item.skip, item.detail)
         if item.parsed is None and item.skip is None:  # same content: keep its rows
             if row is not None:

@@ -153,12 +153,12 @@ class _Columns:
     """Byte columns (tree-sitter) to ``str`` columns; a no-op for ASCII text."""
 
     def __init__(self, data: bytes, text: str) -> None:
-        self._ascii = len(data) == len(text)
+        self.ascii = len(data) == len(text)
         self._lines: list[bytes] | None = None
         self._data = data
 
     def __call__(self, row: int, byte_col: int) -> int:
-        if self._ascii or byte_col == 0:
+        if self.ascii or byte_col == 0:
             return byte_col
         if self._lines is None:
             self._lines = self._data.split(b"\n")
@@ -220,13 +220,15 @@ def parse(language: str, data: bytes, text: str) -> Parsed:
                 raw_defs.append((_outer(nodes[0]), names[0], capture[11:]))
                 break
     refs: list[RefTuple] = []
+    ascii_text = cols.ascii
     for node in ref_nodes:  # a definition's own name is no reference to it
         start = node.start_byte
         if start in seen_defs:
             continue
         seen_defs.add(start)  # also drops a node two reference patterns captured
         row, col = node.start_point
-        refs.append((data[start : node.end_byte].decode("utf-8", "replace"), row, cols(row, col)))
+        name = data[start : node.end_byte].decode("utf-8", "replace")
+        refs.append((name, row, col if ascii_text else cols(row, col)))
     imports = [_node_text(node).strip("\"'<>` ") for node in import_nodes]
     return Parsed(_with_scopes(raw_defs, data, cols), refs, list(dict.fromkeys(i for i in imports if i)))
 
