@@ -77,6 +77,21 @@ def stop_at_scope_end(text: str, around: Surroundings) -> str:
     return "\n".join(kept)
 
 
+def cut_at_repeated_line(text: str) -> str:
+    """Cut a multi-line suggestion where it starts repeating itself (a model stuck in a loop
+    writes the same lines again and again). Short lines (``}``, ``pass``, ``else:``) may repeat."""
+    lines = text.split("\n")
+    seen: set[str] = set()
+    for i, line in enumerate(lines):
+        key = line.strip()
+        if len(key) < 6 or not any(ch.isalnum() for ch in key):
+            continue
+        if key in seen:
+            return "\n".join(lines[:i]).rstrip("\n")
+        seen.add(key)
+    return text
+
+
 def cut_where_suffix_resumes(text: str, around: Surroundings) -> str:
     """Cut a multi-line suggestion at the line where the document's following lines begin again."""
     lines = text.split("\n")
@@ -161,6 +176,7 @@ def postprocess(raw: str, around: Surroundings, *, min_chars: int = 2) -> str:
     text = normalize_newlines(raw)
     text = single_line_when_mid_line(text, around)
     text = stop_at_scope_end(text, around)
+    text = cut_at_repeated_line(text)
     text = cut_where_suffix_resumes(text, around)
     text = drop_if_code_follows_unretyped(text, around)
     text = trim_suffix_overlap(text, around)

@@ -6,6 +6,7 @@ import pytest
 
 from codeassist.completion.postprocess import (
     Surroundings,
+    cut_at_repeated_line,
     cut_where_suffix_resumes,
     drop_if_code_follows_unretyped,
     drop_if_repeats_next_line,
@@ -49,6 +50,19 @@ def test_single_line_when_mid_line(raw: str, surr: Surroundings, expected: str) 
 ])
 def test_stop_at_scope_end(raw: str, surr: Surroundings, expected: str) -> None:
     assert stop_at_scope_end(raw, surr) == expected
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    # a model in a loop: cut where the lines come again
+    ("0\n    config = parse(text)\n    print(config)\n    print(text)\n    print(config)\n    print(text)",
+     "0\n    config = parse(text)\n    print(config)\n    print(text)"),
+    ("a = f(x)\na = f(x)", "a = f(x)"),
+    # short lines and punctuation may repeat: closing braces, pass, else
+    ("if a:\n    pass\nelse:\n    pass\n}\n}", "if a:\n    pass\nelse:\n    pass\n}\n}"),
+    ("total += 1\nreturn total", "total += 1\nreturn total"),
+])
+def test_cut_at_repeated_line(raw: str, expected: str) -> None:
+    assert cut_at_repeated_line(raw) == expected
 
 
 @pytest.mark.parametrize(("raw", "surr", "expected"), [
