@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Mapping
 
+from codeassist.completion.postprocess import cut_at_repeated_line
 from codeassist.completion.prompt import comment_prefix
 from codeassist.errors import UsageError
 from codeassist.runtime.llama_client import CompletionParams, Sampling
@@ -52,6 +53,16 @@ def chat_messages(instruction: str, context: str, language: str) -> list[Mapping
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 
+def clean_base_answer(answer: str, instruction: str) -> str:
+    """A base model's continuation as a snippet: until it repeats itself, without the instruction
+    comment it tends to write again at the end."""
+    lines = cut_at_repeated_line(extract_code(answer)).split("\n")
+    wanted = " ".join(instruction.split()).lower()
+    while lines and (not lines[-1].strip() or wanted in lines[-1].lower()):
+        lines.pop()
+    return "\n".join(lines)
+
+
 class SnippetWriter:
     def __init__(self, send: Send, n_predict: int = SNIPPET_PREDICT, timeout: float | None = None) -> None:
         self._send = send
@@ -70,4 +81,5 @@ class SnippetWriter:
             params = CompletionParams(n_predict=self.n_predict, sampling=sampling, stop=("\n\n\n",),
                                       timeout=self.timeout)
             answer = await self._send(base_prompt(instruction, context, language), params, None)
+            return clean_base_answer(answer, instruction)
         return extract_code(answer)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from codeassist.completion.prompt import comment_prefix
-from codeassist.completion.snippet import base_prompt, chat_messages, extract_code
+from codeassist.completion.snippet import base_prompt, chat_messages, clean_base_answer, extract_code
 
 
 @pytest.mark.parametrize(("answer", "expected"), [
@@ -32,3 +32,11 @@ def test_chat_messages_carry_the_context_in_a_fence() -> None:
 @pytest.mark.parametrize(("language", "mark"), [("python", "#"), ("rust", "//"), ("sql", "--"), ("", "//")])
 def test_comment_prefix(language: str, mark: str) -> None:
     assert comment_prefix(language) == mark
+
+
+def test_a_base_models_loop_is_cut_with_its_echo_of_the_instruction() -> None:
+    answer = ("def read_json(path):\n    with open(path) as fh:\n        return json.load(fh)\n\n"
+              "# read a json file and return the dict\ndef read_json(path):\n    with open(path) as fh:\n")
+    assert clean_base_answer(answer, "read a JSON file and return the dict") == (
+        "def read_json(path):\n    with open(path) as fh:\n        return json.load(fh)")
+    assert clean_base_answer("x = 1\ny = 2\n", "set x") == "x = 1\ny = 2"
