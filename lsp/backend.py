@@ -312,6 +312,10 @@ class _IndexWhenOpen:
         index = self._backend._index
         return index.definitions(name) if index is not None else []
 
+    def imports(self, path: str) -> list[str]:
+        index = self._backend._index
+        return index.imports(path) if index is not None else []
+
 
 def _model_name(props: Mapping[str, Any] | Any) -> str:
     """A short model name from llama-server's ``/props`` answer."""

@@ -30,6 +30,14 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from codeassist.completion.files import DocumentStore
+from codeassist.completion.imports import (
+    KEYWORDS,
+    TEXT_IMPORT_LANGUAGES,
+    from_import_specs,
+    imported_modules,
+    imported_names,
+    in_modules,
+)
 from codeassist.completion.tokens import LineCounter
 from codeassist.completion.types import ContextChunk
 from codeassist.completion.windows import CursorWindow
@@ -37,21 +45,6 @@ from codeassist.completion.windows import CursorWindow
 log = logging.getLogger(__name__)
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_PY_FROM = re.compile(r"^\s*from\s+[\w.]+\s+import\s+\(?([^)#\n]+)", re.MULTILINE)
-_PY_IMPORT = re.compile(r"^\s*import\s+([\w., ]+)", re.MULTILINE)
-_JS_IMPORT = re.compile(r"^\s*import\s+(?:type\s+)?(?:(\w+)\s*,?\s*)?(?:\{([^}]*)\})?", re.MULTILINE)
-_PY_MODULE = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))", re.MULTILINE)
-_JS_MODULE = re.compile(r"""(?:from|require\()\s*['"]([^'"]+)['"]""")
-_KEYWORD_TEXT = """
-False None True and as assert async await break class continue def del elif else except finally
-for from global if import in is lambda nonlocal not or pass raise return try while with yield
-self cls int str float bool bytes list dict set tuple object type len print range isinstance
-function const let var new this null undefined true false void typeof instanceof export default
-extends implements interface enum public private protected static final package func struct
-impl pub fn mut use mod crate match loop where trait string nil error switch case go defer
-chan select map make append include define ifdef endif
-"""
-_KEYWORDS = frozenset(_KEYWORD_TEXT.split())
 _KIND_ORDER = {"definition": 0, "similar": 1, "open": 1, "edit": 2}
 _MIN_CHUNK_TOKENS = 16
 
@@ -94,40 +87,7 @@ class ContextLimits:
 def identifiers(text: str) -> list[str]:
     """Names worth looking up: no keywords, no very short names, no dunder methods."""
     return [m for m in _IDENT.findall(text)
-            if len(m) > 2 and m not in _KEYWORDS and not (m.startswith("__") and m.endswith("__"))]
-
-
-def imported_names(text: str, language: str) -> list[str]:
-    """Names a file imports (Python and JavaScript/TypeScript syntax; others: none)."""
-    names: list[str] = []
-    if language == "python":
-        for group in _PY_FROM.findall(text):
-            names += [p.split(" as ")[0].strip() for p in group.split(",")]
-        for group in _PY_IMPORT.findall(text):
-            names += [p.split(" as ")[0].strip().rsplit(".", 1)[-1] for p in group.split(",")]
-    elif language in {"javascript", "typescript", "tsx", "jsx"}:
-        for default, group in _JS_IMPORT.findall(text):
-            names += [default] if default else []
-            names += [p.split(" as ")[0].strip() for p in group.split(",")] if group else []
-    return [n for n in dict.fromkeys(names) if n and n.isidentifier() and n not in _KEYWORDS]
-
-
-def imported_modules(text: str, language: str) -> tuple[str, ...]:
-    """Imported modules as path fragments ("pkg/mod"), for preferring their definitions."""
-    if language == "python":
-        found = [a or b for a, b in _PY_MODULE.findall(text)]
-        keys = [m.lstrip(".").replace(".", "/") for m in found]
-    elif language in {"javascript", "typescript", "tsx", "jsx"}:
-        keys = [m.lstrip("./").rsplit(".", 1)[0] if m.endswith((".js", ".ts")) else m.lstrip("./")
-                for m in _JS_MODULE.findall(text)]
-    else:
-        return ()
-    return tuple(k for k in dict.fromkeys(keys) if k)
-
-
-def _in_modules(path: str, modules: tuple[str, ...]) -> bool:
-    stem = path.rsplit(".", 1)[0]
-    return any(stem.endswith(m) or stem.endswith(m + "/__init__") or f"{m}/" in stem for m in modules)
+            if len(m) > 2 and m not in KEYWORDS and not (m.startswith("__") and m.endswith("__"))]
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -168,19 +128,27 @@ class ContextAssembler:
         rel = self._docs.relative(path)
         picked = _Picker(rel, window, self._counter, self.limits.tokens)
         near = self._near_names(lines, window)
-        modules = imported_modules(window.prefix, language)
+        modules, imported = self._imports(rel, window.prefix, language)
         picked.add_all(self._similar_chunks(rel, lines, window, open_documents))
         for name in near:
             if picked.full:
                 break
             picked.add_all(self._definition_chunks(name, rel, modules, open_documents))
         picked.add_all(self._edit_chunks(rel, lines, open_documents))
-        for name in imported_names(window.prefix, language)[: self.limits.max_names]:
+        for name in imported[: self.limits.max_names]:
             if picked.full:
                 break
             if name not in near:
                 picked.add_all(self._definition_chunks(name, rel, modules, open_documents))
         return sorted(picked.chunks, key=lambda c: (_KIND_ORDER[c.kind], c.path, c.start_line))
+
+    def _imports(self, rel: str, prefix: str, language: str) -> tuple[tuple[str, ...], list[str]]:
+        """(imported modules as path fragments, imported names): from the text for Python and
+        JavaScript/TypeScript, from the index's import table for the other languages."""
+        if language in TEXT_IMPORT_LANGUAGES:
+            return imported_modules(prefix, language), imported_names(prefix, language)
+        imports = getattr(self._index, "imports", None)
+        return from_import_specs(imports(rel) if imports is not None else [])
 
     # ---- sources -----------------------------------------------------------------------------
     def _near_names(self, lines: list[str], window: CursorWindow) -> list[str]:
@@ -211,11 +179,16 @@ class ContextAssembler:
 
     def _definition_chunks(self, name: str, rel: str, modules: tuple[str, ...],
                            open_documents: Mapping[str, str]) -> Iterable[ContextChunk]:
-        """Definitions of ``name``: this file's first, then imported modules', then unambiguous ones."""
-        found = self._lookup(name)
+        """Definitions of ``name`` in files of the same language: this file's and imported modules'
+        when there are any, otherwise the others if there are few (several are ambiguous)."""
+        family = _family(rel)
+        found = [s for s in self._lookup(name) if _family(s.path) == family]
         limit = self.limits.defs_per_name
-        if len(found) > limit:  # several: only this file's and imported modules' are trusted
-            found = [s for s in found if s.path == rel or _in_modules(s.path, modules)]
+        scores = {s.path: in_modules(s.path, modules) for s in found}
+        best = max(scores.values(), default=0)  # `geo/shapes` over any `shapes`
+        trusted = [s for s in found if s.path == rel or (best and scores[s.path] == best)]
+        if trusted or len(found) > limit:
+            found = trusted
         ranked = sorted(found, key=lambda s: s.path != rel)
         for sym in ranked[:limit]:
             file_lines = self._docs.lines(sym.path, open_documents)
@@ -342,3 +315,15 @@ class _Picker:
             self.left -= cost
             self._seen.add(body)
             self.chunks.append(chunk)
+
+
+_FAMILIES = {".pyi": ".py", ".jsx": ".js", ".mjs": ".js", ".cjs": ".js", ".ts": ".js", ".tsx": ".js",
+             ".mts": ".js", ".h": ".c", ".cc": ".c", ".cpp": ".c", ".cxx": ".c", ".hpp": ".c",
+             ".hh": ".c", ".hxx": ".c"}
+
+
+def _family(path: str) -> str:
+    """Files whose definitions can serve each other: by extension (C with C++, JS with TS...)."""
+    name = path.rsplit("/", 1)[-1]
+    ext = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return _FAMILIES.get(ext, ext)

@@ -147,3 +147,26 @@ def test_budget_is_respected(repo: Path, tmp_path: Path) -> None:
         assert none.context_for(request(repo)) == []
     finally:
         index.close()
+
+
+def test_imported_names_of_other_languages_come_from_the_index(repo: Path, tmp_path: Path) -> None:
+    for folder, body in (("geo", "pub struct Circle {\n    pub radius: f64,\n}\n"),
+                         ("old", "pub struct Circle {\n    pub r: f32,\n}\n")):  # the same name twice
+        (repo / "src" / folder).mkdir(parents=True)
+        (repo / "src" / folder / "shapes.rs").write_text(body)
+    filler = "\n".join(f"const C{i}: i32 = {i};" for i in range(200))
+    main = f"use crate::geo::shapes::Circle;\n\n{filler}\n\nfn area() -> f64 {{\n    let r = \n}}\n"
+    (repo / "src" / "main.rs").write_text(main)
+    index = RepoIndex.open(repo, IndexSettings())
+    index.update()
+    runtime = LocalRuntime(settings_for("http://127.0.0.1:9", tmp_path))
+    try:
+        engine = CompletionEngine(runtime, index, small(context_tokens=400), root=repo)
+        line = main.split("\n").index("    let r = ")
+        req = CompletionRequest(main, line, 12, str(repo / "src" / "main.rs"), "rust", {})
+        defs = [c for c in engine.context_for(req) if c.kind == "definition"]
+        # `use crate::geo::shapes::Circle` is far above the cursor window: the index's imports bring
+        # it, and of the two `Circle`s the one of the imported module; nothing from Python files
+        assert [(c.path, c.start_line) for c in defs] == [("src/geo/shapes.rs", 0)]
+    finally:
+        index.close()
