@@ -42,7 +42,13 @@ from codeassist.claude.payload import (
     usage_from,
 )
 from codeassist.claude.privacy import PrivacyGuard, StreamRestorer
-from codeassist.claude.retry import Retryable, RetryPolicy
+from codeassist.claude.retry import (
+    RETRY_STATUS,
+    RETRY_STREAM_ERRORS,
+    TRANSPORT_ERRORS,
+    Retryable,
+    RetryPolicy,
+)
 from codeassist.config import Settings
 from codeassist.errors import (
     Cancelled,
@@ -59,23 +65,6 @@ __all__ = ["ClaudeClient"]
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 LOCAL_PLACEHOLDER_KEY = "local-no-key"
-_RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504, 529}
-_RETRY_STREAM_ERRORS = {"overloaded_error", "api_error", "rate_limit_error", "timeout_error"}
-
-
-def _transport_errors() -> tuple[type[BaseException], ...]:
-    """Errors of the SDK's HTTP layer that escape while a stream is read."""
-    errors: list[type[BaseException]] = [httpx.TransportError]
-    try:
-        import httpx2  # newer SDK releases ship their own httpx fork
-
-        errors.append(httpx2.TransportError)
-    except ImportError:
-        pass
-    return tuple(errors)
-
-
-_TRANSPORT_ERRORS = _transport_errors()
 
 
 class ClaudeClient:
@@ -299,7 +288,7 @@ class ClaudeClient:
                 f"The Anthropic API refused the key (HTTP {status}).",
                 hint="Check ANTHROPIC_API_KEY (and its workspace's permissions).",
             )
-        if status in _RETRY_STATUS:
+        if status in RETRY_STATUS:
             headers = getattr(exc.response, "headers", {})
             return Retryable(f"HTTP {status} {error_type(exc.body)}".strip(), retry_after_seconds(headers))
         hint = ("Check claude.model (`codeassist config show`)." if status == 404
@@ -327,7 +316,7 @@ class ClaudeClient:
                 message = stream.get_final_message()
         except anthropic.APIStatusError as exc:
             if exc.status_code == 200:  # an `error` event inside the stream
-                if error_type(exc.body) in _RETRY_STREAM_ERRORS:
+                if error_type(exc.body) in RETRY_STREAM_ERRORS:
                     raise Retryable(f"stream error {error_type(exc.body)}") from exc
                 why = error_message(exc.body, exc.message)
                 raise CloudResponseError(f"Claude's answer ended in an error: {why}",
@@ -338,7 +327,7 @@ class ClaudeClient:
         except Cancelled:
             self._record_partial(stream, params["model"], command, "cancelled")
             raise
-        except _TRANSPORT_ERRORS as exc:
+        except TRANSPORT_ERRORS as exc:
             self._record_partial(stream, params["model"], command)
             if isinstance(exc, httpx.TimeoutException) or "Timeout" in type(exc).__name__:
                 raise Retryable("the answer stalled (read timeout)") from exc
@@ -398,15 +387,8 @@ class ClaudeClient:
         return cost
 
     def _newest_model(self, sdk: anthropic.Anthropic) -> str:
-        models = list(sdk.models.list(limit=100))
-        if self.local:
-            return str(models[0].id) if models else "local"
-        sonnets = [m for m in models if "sonnet" in str(m.id)]
-        if not sonnets:
-            raise CloudError("The API's model list has no Sonnet model to use by default.",
-                             hint="Set claude.model (or pass --model) to one of: "
-                                  + ", ".join(str(m.id) for m in models[:10]))
-        return str(max(sonnets, key=lambda m: str(m.created_at)).id)
+        listed = [(str(m.id), str(m.created_at)) for m in sdk.models.list(limit=100)]
+        return pricing.default_model(listed, local=self.local)
 
 
 def _connection_reason(exc: anthropic.APIConnectionError) -> str:

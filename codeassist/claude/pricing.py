@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from codeassist.claude.datatypes import Usage
+from codeassist.errors import CloudError
 
 log = logging.getLogger(__name__)
 
@@ -79,3 +80,16 @@ def estimate_cost(price: Price, input_tokens: int, max_output_tokens: int, *, ca
     ``caching``), the full output budget used."""
     per_input = price.cache_write if caching else price.input
     return (input_tokens * per_input + max_output_tokens * price.output) / 1_000_000
+
+
+def default_model(listed: list[tuple[str, str]], *, local: bool = False) -> str:
+    """The model to use when none is configured: the newest Sonnet of the API's list of
+    (id, created_at); a local server's first (only) model."""
+    if local:
+        return listed[0][0] if listed else "local"
+    sonnets = [(created, model) for model, created in listed if "sonnet" in model]
+    if not sonnets:
+        raise CloudError("The API's model list has no Sonnet model to use by default.",
+                         hint="Set claude.model (or pass --model) to one of: "
+                              + ", ".join(model for model, _ in listed[:10]))
+    return max(sonnets)[1]

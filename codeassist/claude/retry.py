@@ -14,15 +14,34 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+import httpx
+
 from codeassist.errors import CloudUnavailableError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RetryPolicy", "Retryable"]
+__all__ = ["RETRY_STATUS", "RETRY_STREAM_ERRORS", "TRANSPORT_ERRORS", "RetryPolicy", "Retryable"]
 
 T = TypeVar("T")
 MAX_DELAY = 30.0
 MAX_RETRY_AFTER = 60.0
+RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})  # HTTP answers worth another try
+RETRY_STREAM_ERRORS = frozenset({"overloaded_error", "api_error", "rate_limit_error", "timeout_error"})
+
+
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """Errors of the SDK's HTTP layer that escape while a stream is read."""
+    errors: list[type[BaseException]] = [httpx.TransportError]
+    try:
+        import httpx2  # newer SDK releases ship their own httpx fork (a dependency of theirs)
+
+        errors.append(httpx2.TransportError)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+TRANSPORT_ERRORS = _transport_errors()
 
 
 class Retryable(Exception):
