@@ -143,13 +143,13 @@ class ClaudeClient:
         return int(result.input_tokens)
 
     def estimate(self, prompt: Prompt, *, max_tokens: int | None = None,
-                 exact: bool = True) -> CostEstimate:
+                 input_tokens: int | None = None) -> CostEstimate:
         """Upper-bound cost of one turn (no cache hit, the whole output budget used).
 
-        ``exact`` counts the input with ``count_tokens`` (one API round trip); otherwise the count is
-        a generous local bound (one token per 2.5 characters of the request), for short turns whose
-        first token should not wait for a pre-flight."""
-        tokens = self.count_tokens(prompt) if exact else token_bound(prompt, self.guard)
+        The input is counted with ``count_tokens`` (one API round trip) unless ``input_tokens``
+        gives the count already (e.g. ``payload.token_bound``, for turns whose first token should
+        not wait for a pre-flight)."""
+        tokens = self.count_tokens(prompt) if input_tokens is None else input_tokens
         out = max_tokens or self.settings.claude.max_tokens
         price = pricing.price_for(self.resolve_model(), local=self.local)
         usd = pricing.estimate_cost(price, tokens, out, caching=bool(prompt.system or prompt.context))
@@ -187,9 +187,10 @@ class ClaudeClient:
         model stops) and :class:`~codeassist.errors.Cancelled` is raised. ``preflight=False``
         checks the limit with a local token bound instead of ``count_tokens`` (no extra round trip).
         """
-        if math.isfinite(self.max_cost) and not self.local:
-            self.check_budget(self.estimate(prompt, max_tokens=max_tokens, exact=preflight))
         params, found = build_request(prompt, self.guard)
+        if math.isfinite(self.max_cost) and not self.local:
+            bound = None if preflight else token_bound(params)
+            self.check_budget(self.estimate(prompt, max_tokens=max_tokens, input_tokens=bound))
         if found:
             log.info("Redacted %d secret-looking strings before sending: %s", len(found), found.kinds())
         params["model"] = self.resolve_model()

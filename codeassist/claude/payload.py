@@ -50,10 +50,9 @@ def build_request(prompt: Prompt, guard: PrivacyGuard) -> tuple[dict[str, Any], 
     return params, found
 
 
-def token_bound(prompt: Prompt, guard: PrivacyGuard) -> int:
-    """A generous upper bound of a request's input tokens, without asking the API (one token per
-    2.5 characters of the request; Claude's tokenizers average 3.5 or more on code and prose)."""
-    params, _ = build_request(prompt, guard)
+def token_bound(params: Mapping[str, Any]) -> int:
+    """A generous upper bound of a built request's input tokens, without asking the API (one token
+    per 2.5 characters of the request; Claude's tokenizers average 3.5 or more on code and prose)."""
     return int(len(json.dumps(params, ensure_ascii=False)) / 2.5) + 16
 
 
