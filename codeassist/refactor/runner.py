@@ -90,14 +90,14 @@ class RefactorRunner:
         if not options.yes and not observer.confirm_plan(plan, estimate):
             report.status, report.reason = "declined", "The plan was declined; nothing was changed."
             return report
-        conv.check_stop()
+        self._check_cancel()
         observer.progress(Progress("worktree", f"Creating a worktree of {base[:12]}."))
         with worktree_for(self.git, base, keep=options.keep_worktree) as wt:
             if options.keep_worktree:
                 report.worktree = wt.path
             touched = self._apply(conv, wt, plan, options, observer, report)
             report.model = conv.model or report.model
-            conv.check_stop()
+            self._check_cancel()
             if report.status == "committed":
                 self._commit(wt, touched, branch, plan, instruction, options, observer, report)
         return report
@@ -151,7 +151,7 @@ class RefactorRunner:
                 report.status = "no_changes"
                 report.reason = "The model made no changes; nothing was committed."
                 break
-            conv.check_stop()
+            self._check_cancel()
             observer.progress(Progress("validate", "Validating the edited files."))
             result = validate(wt.path, editor.touched, lambda p: self.git.read_text(report.base, p),
                               wt.files_containing, options.test_cmd)
