@@ -41,6 +41,7 @@ from codeassist.completion.imports import (
 from codeassist.completion.tokens import LineCounter
 from codeassist.completion.types import ContextChunk
 from codeassist.completion.windows import CursorWindow
+from codeassist.index.languages import language_for_path
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ class ContextLimits:
     sibling_files: int = 8
     query_lines: int = 8
     min_similarity: float = 0.08
-    definitions_ttl: float = 30.0
+    memo_ttl: float = 30.0  # seconds a looked-up definition or directory listing is reused
 
 
 def identifiers(text: str) -> list[str]:
@@ -169,7 +170,7 @@ class ContextAssembler:
             return ()
         now = time.monotonic()
         hit = self._defs_memo.get(name)
-        if hit is not None and now - hit[0] < self.limits.definitions_ttl:
+        if hit is not None and now - hit[0] < self.limits.memo_ttl:
             return hit[1]
         found = self._index.definitions(name)
         if len(self._defs_memo) > 4096:
@@ -249,7 +250,7 @@ class ContextAssembler:
         suffix = "." + name.rsplit(".", 1)[-1]
         now = time.monotonic()
         hit = self._sibling_memo.get(folder)
-        if hit is None or now - hit[0] > self.limits.definitions_ttl:
+        if hit is None or now - hit[0] > self.limits.memo_ttl:
             try:
                 names = sorted(e.name for e in os.scandir(root / folder) if e.is_file())
             except OSError:
@@ -317,13 +318,11 @@ class _Picker:
             self.chunks.append(chunk)
 
 
-_FAMILIES = {".pyi": ".py", ".jsx": ".js", ".mjs": ".js", ".cjs": ".js", ".ts": ".js", ".tsx": ".js",
-             ".mts": ".js", ".h": ".c", ".cc": ".c", ".cpp": ".c", ".cxx": ".c", ".hpp": ".c",
-             ".hh": ".c", ".hxx": ".c"}
+_FAMILIES = {"typescript": "javascript", "tsx": "javascript", "cpp": "c"}
 
 
-def _family(path: str) -> str:
-    """Files whose definitions can serve each other: by extension (C with C++, JS with TS...)."""
-    name = path.rsplit("/", 1)[-1]
-    ext = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    return _FAMILIES.get(ext, ext)
+def _family(path: str) -> str | None:
+    """Files whose definitions can serve each other: the index's language of the file, with C and
+    C++ as one family and JavaScript with TypeScript as another."""
+    language = language_for_path(path)
+    return _FAMILIES.get(language, language) if language is not None else None
