@@ -31,6 +31,10 @@ class AppContext:
         dotted = {key.replace("__", "."): value for key, value in overrides.items()}
         return load_settings(self.repo, overrides=dotted)
 
+    def settings_for(self, repo: Path, **overrides: Any) -> Settings:
+        """Effective settings of another repository (a PATH argument's own), same overrides."""
+        return AppContext(repo=repo, verbose=self.verbose).settings(**overrides)
+
 
 def configure_logging(verbose: int) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG

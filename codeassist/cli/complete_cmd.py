@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from codeassist.cli._common import AppContext, app
+from codeassist.cli._common import app
 from codeassist.completion import CompletionEngine, CompletionRequest, CompletionResult
 from codeassist.config import Settings
 from codeassist.errors import CodeassistError, UsageError
@@ -114,7 +114,7 @@ def complete(ctx: click.Context, path: Path, line: int, col: int, language: str 
     overrides = {"completion__context_tokens": 0} if no_context else {}
     text = _read_source(path)
     root = find_repo_root(path.resolve())  # the file's own repository (and its settings)
-    settings = AppContext(repo=root, verbose=context.verbose).settings(**overrides)
+    settings = context.settings_for(root, **overrides)
     request = CompletionRequest(text=text, line=line - 1, col=col - 1, path=str(path.resolve()),
                                 language=_language(path, language))
 
@@ -137,7 +137,7 @@ def snippet(ctx: click.Context, instruction: str, file: Path | None, language: s
     source = _read_source(file) if file is not None else ""
     lang = _language(file, language) if file is not None else (language or "")
     root = find_repo_root(file.resolve()) if file is not None else context.repo
-    settings = AppContext(repo=root, verbose=context.verbose).settings()
+    settings = context.settings_for(root)
 
     async def work(engine: CompletionEngine) -> str:
         return await engine.generate_snippet(instruction, source, language=lang)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from codeassist.cli._common import AppContext, app
+from codeassist.cli._common import app
 from codeassist.errors import UsageError
 from codeassist.index import RepoIndex, ScanSummary
 from codeassist.index.scan import SKIP_REASONS
@@ -30,7 +30,7 @@ def _open(ctx: click.Context, path: str | None) -> RepoIndex:
         root = find_repo_root(target)
         if root != target.resolve():
             click.echo(f"{path} is inside the repository {root}: indexing the repository.", err=True)
-        settings = AppContext(repo=root, verbose=context.verbose).settings()
+        settings = context.settings_for(root)
         return RepoIndex.open(root, settings.index)
     settings = context.settings()
     return RepoIndex.open(settings.repo_root or context.repo, settings.index)
