@@ -122,8 +122,8 @@ class ModelResult:
             "correct": sum(a["correct"] for a in self.answers), "questions": len(self.answers),
             "by_topic": {t: f"{c}/{n}" for t, (c, n) in by_topic.items()},
             "debris": sum(a["debris"] for a in self.answers),
-            "first_token_s": {"median": round(statistics.median(firsts), 2), "p95": round(pct(firsts, 0.95), 2)}
-            if firsts else None,
+            "first_token_s": {"median": round(statistics.median(firsts), 2),
+                              "p95": round(pct(firsts, 0.95), 2)} if firsts else None,
             "answer_s": {"median": round(statistics.median(totals), 2), "p95": round(pct(totals, 0.95), 2)},
             "tokens_per_s": round(tokens / max(1e-6, sum(totals)), 1),
             "infill": self.infill,
@@ -201,7 +201,8 @@ def bench_model(name: str, args: argparse.Namespace, root: Path) -> ModelResult:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default=",".join(m.name for m in embedded.EMBEDDED))
     parser.add_argument("--threads", type=int, default=2, help="CPU threads of each llama-server")
     parser.add_argument("--max-tokens", type=int, default=256, help="answer length cap")
@@ -217,15 +218,16 @@ def main() -> None:
             results.append(bench_model(name, args, Path(tmp)))
     summary = [r.summary() for r in results]
     print(json.dumps(summary, indent=2))
-    print(f"\n| model | size | template | chat correct | debris | first token med/p95 | answer med/p95 "
-          f"| tok/s | infill pass@1 |\n|---|---|---|---|---|---|---|---|---|")
+    print("\n| model | size | template | chat correct | debris | first token med/p95 | answer med/p95 "
+          "| tok/s | infill pass@1 |\n|---|---|---|---|---|---|---|---|---|")
     for s in summary:
         infill = ", ".join(f"{p} {v['pass@1']}% ({v['passed']}/{v['tasks']})"
                            for p, v in s["infill"].items() if isinstance(v, dict)) or "-"
         first = s["first_token_s"] or {"median": float("nan"), "p95": float("nan")}
         print(f"| {s['model']} | {s['size_mb']} MB | {s['template']} | {s['correct']}/{s['questions']} "
               f"| {s['debris']} | {first['median']:.1f}/{first['p95']:.1f} s "
-              f"| {s['answer_s']['median']:.1f}/{s['answer_s']['p95']:.1f} s | {s['tokens_per_s']} | {infill} |")
+              f"| {s['answer_s']['median']:.1f}/{s['answer_s']['p95']:.1f} s | {s['tokens_per_s']} "
+              f"| {infill} |")
     if args.json:
         Path(args.json).write_text(json.dumps({"summary": summary, "answers": {
             r.name: r.answers for r in results}}, indent=1), encoding="utf-8")

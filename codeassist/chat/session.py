@@ -176,8 +176,9 @@ class ChatSession:
     async def _local_events(self, text: str, state: _AnswerState) -> AsyncGenerator[ChatEvent, None]:
         problem = self.runtime.chat_problem()
         if problem is not None:
-            raise ModelError(problem, hint=f"Chat with a model that can: `codeassist model use {DEFAULT_MODEL}` "
-                                           "(offline) or Gemma 4; or set ANTHROPIC_API_KEY to chat with Claude.")
+            raise ModelError(problem, hint=f"Chat with a model that can: `codeassist model use "
+                                           f"{DEFAULT_MODEL}` (offline) or Gemma 4; or set "
+                                           "ANTHROPIC_API_KEY to chat with Claude.")
         budget = self.local_budget
         files, _ = self.context.read_files()
         map_tokens = min(self.settings.index.map_tokens, budget // 4)

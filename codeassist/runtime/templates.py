@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["END_MARKERS", "MarkerFilter", "TURN_MARKERS", "builtin_template", "strip_markers"]
+__all__ = ["END_MARKERS", "TURN_MARKERS", "MarkerFilter", "builtin_template", "strip_markers"]
 
 # Text that starts a turn: at the very start of an answer it is a role header to drop; later it
 # means the model began a turn of its own, so the answer ends there.

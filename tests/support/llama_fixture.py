@@ -31,7 +31,8 @@ def _serve(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Llam
     server = ManagedServer(settings, state_dir=tmp_path_factory.mktemp("llama-state"))
     status = server.start()
     try:
-        yield LlamaServerInfo(url=status.url, port=port, binary=Path(binary.path), model=Path(model), name=name)
+        yield LlamaServerInfo(url=status.url, port=port, binary=Path(binary.path), model=Path(model),
+                              name=name)
     finally:
         server.stop()
 
