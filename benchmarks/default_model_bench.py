@@ -16,7 +16,7 @@ built-in one of its family) on ``--threads`` CPU threads, and measured on:
 
 Usage:
     python benchmarks/default_model_bench.py [--models a,b] [--threads 2] [--max-tokens 256]
-        [--infill-limit 40] [--json OUT.json]
+        [--every N] [--infill-limit 40] [--json OUT.json]
 
 Figures taken on a machine shared with other work are noisy: compare within one run.
 """
@@ -187,7 +187,7 @@ def bench_model(name: str, args: argparse.Namespace, root: Path) -> ModelResult:
         attached = load_settings(None, env={}, user_config=state / "none.toml", overrides={
             "server.url": status.url, "model.name": name, "chat.max_tokens": args.max_tokens,
             "chat.history": False, "privacy.cloud": False})
-        questions = list(QUESTIONS[:args.limit] if args.limit else QUESTIONS)
+        questions = list(QUESTIONS[::args.every])
         asyncio.run(ask_all(attached, root, questions, result))
         bench = Path(args.infill_bench) if args.infill_bench else HERE / "infill_bench.py"
         if args.infill_limit > 0 and bench.is_file():
@@ -206,7 +206,8 @@ def main() -> None:
     parser.add_argument("--models", default=",".join(m.name for m in embedded.EMBEDDED))
     parser.add_argument("--threads", type=int, default=2, help="CPU threads of each llama-server")
     parser.add_argument("--max-tokens", type=int, default=256, help="answer length cap")
-    parser.add_argument("--limit", type=int, default=0, help="ask only the first N questions")
+    parser.add_argument("--every", type=int, default=1,
+                        help="ask every N-th question only (a sample across the topics)")
     parser.add_argument("--infill-limit", type=int, default=40, help="HumanEval light tasks (0: none)")
     parser.add_argument("--infill-bench", default=None, help="path of infill_bench.py")
     parser.add_argument("--json", default=None, help="write the summary and every answer here")

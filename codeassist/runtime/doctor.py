@@ -108,7 +108,9 @@ def check_model(settings: Settings) -> Check:
     notice = models.offline_model_notice(settings)
     if notice:
         details.append(notice)
-    return Check("model", "warn" if notice else "ok", f"{info.name} — {path}", tuple(details))
+    offline = models.offline_model(settings)
+    tiny = offline is not None and offline.name == models.TINY_MODEL
+    return Check("model", "warn" if tiny else "ok", f"{info.name} — {path}", tuple(details))
 
 
 def check_server(settings: Settings) -> Check:
