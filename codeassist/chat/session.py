@@ -26,7 +26,7 @@ from codeassist.chat.routing import RoutingInputs, decide
 from codeassist.config import Settings, anthropic_api_key
 from codeassist.errors import CloudAuthError, CodeassistError, ModelError, PrivacyError
 from codeassist.refactor.models import RefactorObserver, RefactorOptions, RefactorReport
-from codeassist.runtime import CHAT_SLOT, ChatParams
+from codeassist.runtime import CHAT_SLOT, ChatParams, Sampling
 from codeassist.runtime.models import DEFAULT_MODEL
 
 if TYPE_CHECKING:
@@ -189,7 +189,8 @@ class ChatSession:
         messages = _messages(system, earlier, text)
         state.context_files = tuple(f.path for f in files)
         client = await self.runtime.client()
-        params = ChatParams(max_tokens=self.settings.chat.max_tokens, think=self.think, id_slot=CHAT_SLOT)
+        params = ChatParams(max_tokens=self.settings.chat.max_tokens, think=self.think, id_slot=CHAT_SLOT,
+                            sampling=Sampling(temperature=self.settings.chat.temperature))
         stream = client.stream_chat(messages, params)
         async with stream:
             async for piece in stream:
