@@ -12,7 +12,7 @@ import math
 import re
 from collections import Counter
 
-__all__ = ["Span", "assignment_spans", "entropy", "looks_secret", "name_kind", "token_spans"]
+__all__ = ["Lines", "Span", "assignment_spans", "entropy", "looks_secret", "name_kind", "token_spans"]
 
 Span = tuple[int, int, str]  # start, end, kind
 
@@ -30,8 +30,7 @@ _TOKEN_RULES: list[tuple[str, tuple[str, ...], re.Pattern[str]]] = [
     ("ANTHROPIC_KEY", ("sk-ant-",), re.compile(r"\bsk-ant-[A-Za-z0-9_\-]{20,}")),
     ("OPENAI_KEY", ("sk-",), re.compile(r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}")),
     ("HUGGINGFACE_TOKEN", ("hf_",), re.compile(r"\bhf_[A-Za-z0-9]{30,}\b")),
-    ("VAULT_TOKEN", ("hvs.", "hvb.", "hvr.", "s."),
-     re.compile(r"\b(?:hv[sbr]\.[A-Za-z0-9_\-]{24,}|s\.[A-Za-z0-9]{24}\b)")),
+    ("VAULT_TOKEN", ("hvs.", "hvb.", "hvr."), re.compile(r"\bhv[sbr]\.[A-Za-z0-9_\-]{24,}")),
     ("SHOPIFY_TOKEN", ("shpat_", "shpca_", "shppa_", "shpss_"),
      re.compile(r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b")),
     ("DIGITALOCEAN_TOKEN", ("do_v1_", "dop_v1_", "doo_v1_", "dor_v1_"),
@@ -72,9 +71,12 @@ _QUOTED_ASSIGN = re.compile(
     rf"""(?ix)(?<![A-Za-z0-9_.\-])(?P<name>{_NAME}{_SECRET_WORDS}{_NAME})["']?\s*(?::=|=>|=|:)\s*
         [rbuf]?(?P<q>["'`])(?P<s>[^"'`\s]{{4,}})(?P=q)"""
 )
-# NAME=value (.env, shell, .properties), name = value (INI, TOML-less, properties), name: value (YAML)
+# NAME=value (.env, shell, .properties), name = value (INI, properties), name: value (YAML); also
+# as the lines of a `view` result (`    12\t...`) or a diff (`+...`) show them
+_LINE_PREFIX = r"(?:[ \t]*\d+\t|[+\- ](?=[^+\-]))?"
 _BARE_ASSIGN = re.compile(
-    rf"""(?imx)^[ \t]*(?:export[ \t]+|-[ \t]+)?(?P<name>{_NAME}{_SECRET_WORDS}{_NAME})[ \t]*(?:=|:)[ \t]*
+    rf"""(?imx)^{_LINE_PREFIX}[ \t]*(?:export[ \t]+|-[ \t]+|ENV[ \t]+|ARG[ \t]+|set[ \t]+)?
+        (?P<name>{_NAME}{_SECRET_WORDS}{_NAME})[ \t]*(?:=|:)[ \t]*
         (?P<s>[^\s"'`,()\[\]{{}}<>]{{6,}})(?=[ \t]|$)"""
 )
 # Lines holding one of these (lower-cased) are checked for assignments.
@@ -117,7 +119,7 @@ def looks_secret(name: str, value: str, *, quoted: bool) -> bool:
     """Whether ``value``, assigned to the secret-like ``name``, is a real value (not code or a stub)."""
     if _NOT_A_VALUE.match(value) or _PLACEHOLDER.search(value) or value.isdigit():
         return False
-    if "/" in value and not quoted and value.count("/") > 1:  # a path
+    if "/" in value and not quoted and (value[0] in "/.~" or entropy(value) < 4.2):  # a path
         return False
     password = name_kind(name) == "PASSWORD"
     has_digit = any(c.isdigit() for c in value)
@@ -135,41 +137,76 @@ def looks_secret(name: str, value: str, *, quoted: bool) -> bool:
     return mixed or hex_digest or (len(value) >= 16 and entropy(value) >= 3.5)
 
 
-def token_spans(text: str) -> list[Span]:
+class Lines:
+    """One text, lower-cased once, with the lines holding each literal found once (memoised).
+
+    A literal with an upper-case letter is looked up as written, others in the lower-cased text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.low = text.lower()
+        self._memo: dict[str, list[int]] = {}
+
+    def starts(self, literals: tuple[str, ...]) -> list[int]:
+        """Sorted starts of the lines holding one of ``literals``."""
+        out: set[int] = set()
+        for lit in literals:
+            got = self._memo.get(lit)
+            if got is None:
+                got = self._memo[lit] = self._find(lit)
+            out.update(got)
+        return sorted(out)
+
+    def _find(self, lit: str) -> list[int]:
+        hay = self.text if any(c.isupper() for c in lit) else self.low
+        found: list[int] = []
+        at = hay.find(lit)
+        while at != -1:
+            found.append(self.text.rfind("\n", 0, at) + 1)
+            eol = self.text.find("\n", at)
+            if eol == -1:
+                break
+            at = hay.find(lit, eol)
+        return found
+
+    def end(self, start: int) -> int:
+        eol = self.text.find("\n", start)
+        return len(self.text) if eol == -1 else eol
+
+    def matches(self, literals: tuple[str, ...], pattern: re.Pattern[str], *,
+                multiline: bool = False) -> list[re.Match[str]]:
+        """Matches of ``pattern`` on the lines holding one of ``literals`` only: the regex never
+        scans lines that cannot match. ``multiline`` patterns run from such a line to the end."""
+        out: list[re.Match[str]] = []
+        covered = -1
+        for start in self.starts(literals):
+            if start < covered:
+                continue
+            end = len(self.text) if multiline else self.end(start)
+            found = list(pattern.finditer(self.text, start, end))
+            out += found
+            covered = max([start + 1 if multiline else end, *(m.end() for m in found)])
+        return out
+
+
+def token_spans(lines: Lines) -> list[Span]:
     spans: list[Span] = []
     for kind, literals, pattern in _TOKEN_RULES:
-        if not any(lit in text for lit in literals):
-            continue
         group = "s" if "s" in pattern.groupindex else 0
-        for m in pattern.finditer(text):
+        for m in lines.matches(literals, pattern, multiline=kind == "PRIVATE_KEY"):
             if kind in ("CONNECTION_STRING_KEY", "AUTH_HEADER", "CURL_PASSWORD") and not looks_secret(
-                    "password", m.group("s"), quoted=True):
+                    "password", m.group("s"), quoted=False):
                 continue
             spans.append((m.start(group), m.end(group), kind))
     return spans
 
 
-def _candidate_lines(text: str) -> list[tuple[int, int]]:
-    """(start, end) of the lines mentioning a secret-like word."""
-    low = text.lower()
-    starts: set[int] = set()
-    for word in _ASSIGN_WORDS:
-        at = low.find(word)
-        while at != -1:
-            starts.add(low.rfind("\n", 0, at) + 1)
-            at = low.find(word, at + len(word))
-    lines = []
-    for start in sorted(starts):
-        end = low.find("\n", start)
-        lines.append((start, len(text) if end == -1 else end))
-    return lines
-
-
-def assignment_spans(text: str) -> list[Span]:
+def assignment_spans(lines: Lines) -> list[Span]:
     spans: list[Span] = []
-    for start, end in _candidate_lines(text):
+    for start in lines.starts(_ASSIGN_WORDS):
+        end = lines.end(start)
         for pattern, quoted in ((_QUOTED_ASSIGN, True), (_BARE_ASSIGN, False)):
-            for m in pattern.finditer(text, start, end):
+            for m in pattern.finditer(lines.text, start, end):
                 kind = name_kind(m.group("name"))
                 if kind is not None and looks_secret(m.group("name"), m.group("s"), quoted=quoted):
                     spans.append((m.start("s"), m.end("s"), kind))

@@ -65,8 +65,36 @@ _REGEX_PLUGINS: tuple[type[RegexBasedDetector], ...] = (
     SlackDetector, SoftlayerDetector, SquareOAuthDetector, StripeDetector, TelegramBotTokenDetector,
     TwilioKeyDetector,
 )
+# Literals (lower-cased) of which a line must hold one before a plugin's patterns run on it; the
+# patterns are detect-secrets' own, this only spares them the lines they cannot match.
+_GATES: dict[type[RegexBasedDetector], tuple[str, ...]] = {
+    ArtifactoryDetector: ("AKC", "AP"),  # upper case: looked up in the text itself
+    AWSKeyDetector: ("akia", "asia", "abia", "acca", "a3t", "aws"),
+    AzureStorageKeyDetector: ("accountkey",),
+    BasicAuthDetector: ("://",),
+    DiscordBotTokenDetector: (),  # no literal: the pattern runs over the whole text
+    GitHubTokenDetector: ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    GitLabTokenDetector: ("glpat-", "gldt-", "glft-", "glsoat-", "glrt-", "gr1348941", "glcbt-", "glimt-",
+                          "glptt-", "glagent-", "gloas-"),
+    IbmCloudIamDetector: ("key", "pwd", "pass", "token"),
+    IbmCosHmacDetector: ("secret",),
+    JwtTokenDetector: ("eyj",),
+    MailchimpDetector: ("-us",),
+    NpmDetector: ("_authtoken",),
+    OpenAIDetector: ("t3blbkfj",),
+    PrivateKeyDetector: ("private", "putty", "ssh2"),
+    PypiTokenDetector: ("pypi-",),
+    SendGridDetector: ("sg.",),
+    SlackDetector: ("xox", "hooks.slack"),
+    SoftlayerDetector: ("softlayer", "sl_", "sl-", "slapi", "slkey", "slpass", "slpwd", "sltoken"),
+    SquareOAuthDetector: ("sq0csp-",),
+    StripeDetector: ("k_live_",),
+    TelegramBotTokenDetector: (),
+    TwilioKeyDetector: ("AC", "SK"),
+}
 # detect-secrets' KeywordDetector words (and ours), lower-cased: lines holding one are candidates.
 _KEYWORD_HINTS = ("pass", "pwd", "secret", "key", "token", "auth", "credential", "contrase")
+_KEYWORD_WORDS = ("key", "pass", "pwd", "secret", "contrase")  # what KeywordDetector's denylist needs
 _QUOTED = re.compile(r"""(["'`])([^"'`\s]{20,})\1""")
 # A bare high-entropy string counts without a secret-like word only when it is long and very random.
 _BARE_MIN_LEN = 32
@@ -83,31 +111,34 @@ class Scanner:
     """Secret spans in text (stateless after construction; thread-safe)."""
 
     def __init__(self) -> None:
-        self._regex: list[tuple[str, re.Pattern[str]]] = [
-            (_kind(plugin), pattern) for plugin in (cls() for cls in _REGEX_PLUGINS)
+        self._regex: list[tuple[str, tuple[str, ...], re.Pattern[str]]] = [
+            (_kind(plugin), _GATES[type(plugin)], pattern) for plugin in (cls() for cls in _REGEX_PLUGINS)
             for pattern in plugin.denylist]
         self._keyword = KeywordDetector()
         self._entropy: list[HighEntropyStringsPlugin] = [Base64HighEntropyString(), HexHighEntropyString()]
 
     def spans(self, text: str) -> list[Span]:
-        spans = rules.token_spans(text) + rules.assignment_spans(text)
-        spans += self._regex_spans(text)
-        for start, end in _candidate_lines(text):
-            spans += self._keyword_spans(text, start, end)
+        lines = rules.Lines(text)
+        spans = rules.token_spans(lines) + rules.assignment_spans(lines)
+        spans += self._regex_spans(lines)
+        for start in lines.starts(_KEYWORD_WORDS):
+            spans += self._keyword_spans(text, start, lines.end(start))
         spans += self._entropy_spans(text)
         return spans
 
-    def _regex_spans(self, text: str) -> list[Span]:
+    def _regex_spans(self, lines: rules.Lines) -> list[Span]:
         out: list[Span] = []
-        for kind, pattern in self._regex:
-            for m in pattern.finditer(text):
+        for kind, gate, pattern in self._regex:
+            found: Iterable[re.Match[str]] = (
+                lines.matches(gate, pattern) if gate else pattern.finditer(lines.text))
+            for m in found:
                 group = 1 if pattern.groups == 1 and m.group(1) else 0
                 out.append((m.start(group), m.end(group), kind))
         return out
 
     def _keyword_spans(self, text: str, start: int, end: int) -> list[Span]:
         line = text[start:end]
-        if heuristic.is_indirect_reference(line):
+        if not any(q in line for q in "\"'`") or heuristic.is_indirect_reference(line):
             return []
         out: list[Span] = []
         for value in self._keyword.analyze_string(line):
@@ -161,16 +192,3 @@ def _line_at(text: str, pos: int) -> str:
     start = text.rfind("\n", 0, pos) + 1
     end = text.find("\n", pos)
     return text[start:len(text) if end == -1 else end]
-
-
-def _candidate_lines(text: str) -> Iterable[tuple[int, int]]:
-    low = text.lower()
-    starts: set[int] = set()
-    for word in _KEYWORD_HINTS:
-        at = low.find(word)
-        while at != -1:
-            starts.add(low.rfind("\n", 0, at) + 1)
-            at = low.find(word, at + len(word))
-    for start in sorted(starts):
-        end = low.find("\n", start)
-        yield start, len(text) if end == -1 else end
