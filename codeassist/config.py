@@ -63,7 +63,7 @@ class ServerSettings:
 
 @dataclass(frozen=True)
 class ModelSettings:
-    name: str = "gemma3-270m-tiny"  # a catalogue name (`codeassist model list`)
+    name: str = "qwen2.5-coder-0.5b"  # a catalogue name (`codeassist model list`)
     path: str = ""  # explicit GGUF path; overrides name
 
 

@@ -51,7 +51,7 @@ def start(ctx: click.Context, port: int | None, model_path: str | None, no_wait:
     status = ManagedServer(settings).start(wait=not no_wait)
     click.echo(f"llama-server {status.state} at {status.url} (pid {status.pid})")
     click.echo(f"model: {status.model}")
-    notice = models.tiny_model_notice(settings)
+    notice = models.offline_model_notice(settings)
     if notice:
         click.echo(notice, err=True)
 

@@ -14,7 +14,7 @@ from typing import Literal
 
 from codeassist.config import Settings
 from codeassist.errors import CodeassistError, ModelError, ServerBinaryError
-from codeassist.runtime import gguf, models, provision
+from codeassist.runtime import gguf, models, provision, templates
 from codeassist.runtime.llama_client import probe_health
 from codeassist.runtime.server import ManagedServer
 
@@ -103,12 +103,14 @@ def check_model(settings: Settings) -> Check:
     details = [f"architecture {info.architecture}, trained context {info.context_length}",
                "fill-in-the-middle tokens: "
                + ("yes (/infill)" if info.has_fim else "no (prompt-built completions)"),
-               f"chat template: {'yes' if info.chat_template else 'no (generic fallback)'}",
+               f"chat template: {_template_line(info)}",
                f"size {info.size_bytes / 1e9:.2f} GB"]
-    notice = models.tiny_model_notice(settings)
+    notice = models.offline_model_notice(settings)
     if notice:
         details.append(notice)
-    return Check("model", "warn" if notice else "ok", f"{info.name} — {path}", tuple(details))
+    offline = models.offline_model(settings)
+    tiny = offline is not None and offline.name == models.TINY_MODEL
+    return Check("model", "warn" if tiny else "ok", f"{info.name} — {path}", tuple(details))
 
 
 def check_server(settings: Settings) -> Check:
@@ -138,3 +140,12 @@ def run_checks(settings: Settings) -> list[Check]:
     binary_check, info = check_binary(settings)
     return [binary_check, check_backend(settings, info), check_inprocess(), check_model(settings),
             check_server(settings), check_recommendation()]
+
+
+def _template_line(info: gguf.GGUFInfo) -> str:
+    if info.chat_template:
+        return "the model's own"
+    builtin = templates.builtin_template(info.architecture)
+    if builtin:
+        return f"none in the GGUF; llama.cpp's built-in {builtin!r} template"
+    return "none, and llama.cpp has none for this family: this model cannot chat"

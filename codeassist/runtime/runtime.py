@@ -18,7 +18,7 @@ import httpx
 
 from codeassist.config import Settings
 from codeassist.errors import ModelError
-from codeassist.runtime import gguf, models
+from codeassist.runtime import gguf, models, templates
 from codeassist.runtime.llama_client import LlamaClient
 from codeassist.runtime.server import ManagedServer
 
@@ -46,6 +46,7 @@ class LocalRuntime:
         self._client: LlamaClient | None = None
         self._lock = asyncio.Lock()
         self._tokenizer: gguf.Tokenizer | None = None
+        self._chat_problem: list[str | None] = []
 
     @property
     def server(self) -> ManagedServer | None:
@@ -112,6 +113,25 @@ class LocalRuntime:
         client = await self.client()
         return len(await client.tokenize(text))
 
+    def chat_problem(self) -> str | None:
+        """Why the local model cannot chat, in one line, or None when it can (or is not known here).
+
+        A model chats with its GGUF's own template or, without one, with llama.cpp's built-in
+        template of its family; a model with neither cannot hold a conversation.
+        """
+        if not self._chat_problem:
+            try:
+                info = self.model_info()
+            except ModelError:
+                info = None
+            problem = None
+            builtin = templates.builtin_template(info.architecture) if info is not None else None
+            if info is not None and not info.chat_template and not builtin:
+                problem = (f"The local model {info.name} cannot chat: its GGUF has no chat template and "
+                           f"llama.cpp has none built in for its family ({info.architecture}).")
+            self._chat_problem.append(problem)
+        return self._chat_problem[0]
+
     def notice(self) -> str | None:
-        """The tiny-model sentence to show once, or None (see :func:`models.tiny_model_notice`)."""
-        return models.tiny_model_notice(self.settings)
+        """The offline-model sentence to show once, or None (see :func:`models.offline_model_notice`)."""
+        return models.offline_model_notice(self.settings)

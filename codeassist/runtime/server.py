@@ -24,7 +24,7 @@ from typing import Literal
 from codeassist import paths
 from codeassist.config import Settings
 from codeassist.errors import ServerStartError
-from codeassist.runtime import _files, gguf, models, provision
+from codeassist.runtime import _files, gguf, models, provision, templates
 from codeassist.runtime.llama_client import HealthState, probe_health
 
 __all__ = ["ManagedServer", "ServerStatus", "server_command"]
@@ -53,11 +53,17 @@ class ServerStatus:
 
 def server_command(settings: Settings, binary: provision.BinaryInfo, model: Path,
                    info: gguf.GGUFInfo | None) -> list[str]:
-    """llama-server's command line for these settings, model and binary."""
+    """llama-server's command line for these settings, model and binary.
+
+    The model's own chat template runs through Jinja; a GGUF without one gets llama.cpp's built-in
+    template of its family (``--chat-template NAME``, which only works without ``--jinja``).
+    """
     srv = settings.server
     cmd = [str(binary.path), "-m", str(model), "--host", srv.host, "--port", str(srv.port),
-           "-c", str(srv.ctx_size), "--parallel", str(max(2, srv.parallel)), "--jinja",
-           "-fa", srv.flash_attn, "--no-webui"]
+           "-c", str(srv.ctx_size), "--parallel", str(max(2, srv.parallel))]
+    builtin = templates.builtin_template(info.architecture) if info and not info.chat_template else None
+    cmd += ["--chat-template", builtin] if builtin else ["--jinja"]
+    cmd += ["-fa", srv.flash_attn, "--no-webui"]
     if srv.gpu_layers >= 0:
         cmd += ["-ngl", str(srv.gpu_layers)]
     elif binary.backend in provision.GPU_BACKENDS:
