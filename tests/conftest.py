@@ -29,4 +29,5 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
 
 # The session-wide real llama-server (tiny Gemma) is provided by the `llama_server` fixture,
 # defined in tests/support/llama_fixture.py and registered here.
-pytest_plugins = ["tests.support.llama_fixture", "tests.support.anthropic_fixture"]
+pytest_plugins = ["tests.support.llama_fixture", "tests.support.anthropic_fixture",
+                  "tests.support.reach_fixtures"]
