@@ -17,9 +17,9 @@ from codeassist.config import Settings
 from codeassist.errors import ServerRequestError
 from codeassist.runtime.backend import BackendOptions, ModelBackend, backend_spec, registered_backends
 from codeassist.runtime.pool import EndpointPool
-from codeassist.runtime.transport import Endpoint
+from codeassist.runtime.transport import Endpoint, map_transport_error, raise_for_status
 
-__all__ = ["backend_options", "connect", "endpoints", "resolve_backend"]
+__all__ = ["backend_options", "check_messages_api", "connect", "endpoints", "resolve_backend"]
 
 log = logging.getLogger(__name__)
 
@@ -73,3 +73,23 @@ async def connect(settings: Settings, *, http: httpx.AsyncClient | None = None,
         return await resolve_backend(endpoint, api, options, http)
 
     return EndpointPool(eps, resolve)
+
+
+def check_messages_api(settings: Settings) -> str:
+    """The first server's URL if it has the Anthropic Messages API (``/v1/messages``, which
+    llama-server has and ``refactor --local`` needs); a clear error where it has not."""
+    endpoint = endpoints(settings, timeout=30.0)[0]
+    body = {"model": settings.server.model or "local", "messages": [{"role": "user", "content": "hi"}]}
+    try:
+        response = httpx.post(endpoint.url + "/v1/messages/count_tokens", json=body,
+                              headers=endpoint.headers, verify=endpoint.verify, timeout=30.0)
+    except httpx.TransportError as exc:
+        raise map_transport_error(exc, endpoint, "/v1/messages/count_tokens") from exc
+    if response.status_code in (404, 405):
+        raise ServerRequestError(
+            f"The server at {endpoint.url} has no Anthropic Messages API (/v1/messages answered "
+            f"{response.status_code}), which local refactors need.", status=response.status_code,
+            hint="llama-server has it (point server.url at one, or let codeassist manage one); vLLM, "
+                 "SGLang and other OpenAI-only servers do not. Or refactor with Claude: leave out --local.")
+    raise_for_status(response, response.text, "/v1/messages/count_tokens", endpoint)
+    return endpoint.url

@@ -144,3 +144,17 @@ def test_complete_and_ask_cli_in_openai_mode(openai_front: OpenAIFront, tmp_path
     assert asked.returncode == 0, asked.stderr
     assert asked.stdout.strip()
     assert openai_front.native_paths() == []
+
+
+def test_local_refactor_says_the_server_has_no_messages_api(openai_front: OpenAIFront,
+                                                           tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "a.py").write_text("def f():\n    return 1\n", encoding="utf-8")
+    commit = ["-c", "user.email=t@e", "-c", "user.name=t", "commit", "-qm", "x"]
+    for cmd in (["init", "-q"], ["add", "."], commit):
+        subprocess.run(["git", *cmd], cwd=repo, check=True, capture_output=True)
+    done = _run(["refactor", "--local", "--yes", "Rename f to g"], repo,
+                {"CODEASSIST_SERVER_URL": openai_front.url})
+    assert done.returncode == 4, done.stderr
+    assert "no Anthropic Messages API" in done.stderr and "Traceback" not in done.stderr
