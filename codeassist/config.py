@@ -77,6 +77,10 @@ class CompletionSettings:
     context_tokens: int = 512
     cache_size: int = 250
     timeout: float = 10.0
+    # auto: /infill when the model has FIM tokens, else a prompt-built /completion
+    mode: str = field(default="auto", metadata=_choices("auto", "infill", "completion"))
+    # the prompt layout of the /completion path (docs/completion.md); auto: the measured default
+    prompt: str = field(default="auto", metadata=_choices("auto", "headers", "bare", "headers_suffix"))
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
 from codeassist.completion.cache import CompletionCache
 from codeassist.completion.context import ContextAssembler, ContextLimits, DefinitionSource
@@ -62,6 +62,11 @@ class PreparedRequest:
     infill: InfillPrompt | None = None
     context_ms: float = 0.0
 
+    @property
+    def sees_suffix(self) -> bool:
+        """Whether the model is shown the text after the cursor."""
+        return self.infill is not None
+
     def body(self) -> dict[str, Any]:
         """The JSON body of the request, as the runtime's client sends it."""
         if self.infill is not None:
@@ -88,7 +93,7 @@ class CompletionEngine:
                  variant: Variant = DEFAULT_VARIANT, min_chars: int = 2,
                  read_model_file: bool = True, max_predict_ms: int = MAX_PREDICT_MS) -> None:
         self.settings = settings
-        self.variant = variant
+        self.variant = variant if settings.prompt == "auto" else cast(Variant, settings.prompt)
         self.min_chars = min_chars
         self._runtime = runtime
         self._exact_counter = counter is not None
@@ -139,7 +144,7 @@ class CompletionEngine:
         await self._probe(client)
         prepared = self._prepare(request, lines, window)
         answer, prepared = await self._send(client, prepared, request, lines)
-        around = Surroundings(window.line_prefix, window.line_suffix, tuple(window.next_lines))
+        around = replace(_surroundings(window), suffix_seen=prepared.sees_suffix, stop=answer.stop_type)
         text = postprocess(answer.text, around, min_chars=self.min_chars)
         items = [text] if text else []
         self._cache.put(rel, window.before, window.line_prefix, window.suffix, items)
@@ -202,7 +207,7 @@ class CompletionEngine:
         return PreparedRequest(mode, window, chunks, params, prompt=prompt, context_ms=context_ms)
 
     def _params(self, window: CursorWindow, mode: Mode) -> CompletionParams:
-        mid_line = bool(window.line_suffix.strip())
+        mid_line = _surroundings(window).mid_line
         n_predict = min(self.settings.n_predict, MID_LINE_PREDICT) if mid_line else self.settings.n_predict
         stop: tuple[str, ...] = ("\n",) if mid_line else ()
         if mode == "completion" and not mid_line:
@@ -247,6 +252,8 @@ class CompletionEngine:
         caps.chat_template = bool(props.get("chat_template"))
         caps.model_path = str(props.get("model_path") or "")
         await self._read_model_file(caps)
+        if self.settings.mode != "auto":  # forced, e.g. an instruct model on the FIM-less path
+            caps.mode = "infill" if self.settings.mode == "infill" else "completion"
         caps.probed = True
 
     async def _read_model_file(self, caps: _Capabilities) -> None:
@@ -281,6 +288,10 @@ class CompletionEngine:
             async with stream:
                 return "".join([piece async for piece in stream])
         return (await client.complete(prompt, replace(params, id_slot=CHAT_SLOT))).text
+
+
+def _surroundings(window: CursorWindow) -> Surroundings:
+    return Surroundings(window.line_prefix, window.line_suffix, tuple(window.next_lines))
 
 
 def _chat_params(params: CompletionParams) -> ChatParams:
