@@ -119,7 +119,8 @@ def passes_all(pairs: Iterable[tuple[Task, str]], timeout: float = 10.0, workers
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--set", default="light", choices=sorted(SETS))
     parser.add_argument("--data", default=None, help="folder with the .jsonl.gz files")
     parser.add_argument("--limit", type=int, default=None)

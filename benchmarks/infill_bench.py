@@ -250,7 +250,8 @@ async def run_set(url: str, tasks: list[humaneval.Task], paths: list[str], root:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=None, help="GGUF to serve (default: the configured model)")
     parser.add_argument("--url", default="", help="a running llama-server instead of starting one")
     parser.add_argument("--sets", default="light,multi")
@@ -287,8 +288,8 @@ def main() -> None:
             if p in rows:
                 r = rows[p]
                 lat = r["latency_ms"] or {"median": float("nan"), "p95": float("nan")}
-                print(f"  {p:<22} pass@1 {r['pass@1']:5.1f}%  ({r['passed']}/{r['tasks']}, {r['empty']} empty)"
-                      f"  latency median {lat['median']:.0f} ms, p95 {lat['p95']:.0f} ms")
+                print(f"  {p:<22} pass@1 {r['pass@1']:5.1f}%  ({r['passed']}/{r['tasks']}, "
+                      f"{r['empty']} empty)  latency median {lat['median']:.0f} ms, p95 {lat['p95']:.0f} ms")
     if args.json:
         Path(args.json).write_text(json.dumps({**report, "tasks": details}, indent=1), encoding="utf-8")
 

@@ -80,7 +80,8 @@ class CompletionSettings:
     # auto: /infill when the model has FIM tokens, else a prompt-built /completion
     mode: str = field(default="auto", metadata=_choices("auto", "infill", "completion"))
     # the prompt layout of the /completion path (docs/completion.md); auto: the measured default
-    prompt: str = field(default="auto", metadata=_choices("auto", "headers", "bare", "headers_suffix"))
+    prompt: str = field(default="auto", metadata=_choices("auto", "headers", "bare", "headers_suffix",
+                                                                 "chat_hole", "hybrid"))
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol, cast
 
+from codeassist.completion import chat_prompt
 from codeassist.completion.cache import CompletionCache
 from codeassist.completion.context import ContextAssembler, ContextLimits, DefinitionSource
 from codeassist.completion.files import DocumentStore
 from codeassist.completion.postprocess import Surroundings, postprocess
 from codeassist.completion.prompt import (
+    CHAT_VARIANTS,
     DEFAULT_VARIANT,
     InfillPrompt,
     Variant,
@@ -61,11 +63,12 @@ class PreparedRequest:
     prompt: str = ""
     infill: InfillPrompt | None = None
     context_ms: float = 0.0
+    layout: Variant | None = None  # the /completion prompt's layout
 
     @property
     def sees_suffix(self) -> bool:
         """Whether the model is shown the text after the cursor."""
-        return self.infill is not None
+        return self.infill is not None or self.layout in CHAT_VARIANTS
 
     def body(self) -> dict[str, Any]:
         """The JSON body of the request, as the runtime's client sends it."""
@@ -80,6 +83,7 @@ class PreparedRequest:
 class _Capabilities:
     mode: Mode | None = None  # None: not known yet, /infill is tried first
     chat_template: bool = False
+    template: str | None = None  # the model's own chat template (chat layouts render it)
     model_path: str = ""
     probed: bool = False
     probing: asyncio.Task[None] | None = None
@@ -145,7 +149,10 @@ class CompletionEngine:
         prepared = self._prepare(request, lines, window)
         answer, prepared = await self._send(client, prepared, request, lines)
         around = replace(_surroundings(window), suffix_seen=prepared.sees_suffix, stop=answer.stop_type)
-        text = postprocess(answer.text, around, min_chars=self.min_chars)
+        raw = answer.text
+        if prepared.layout in CHAT_VARIANTS:
+            raw = chat_prompt.answer_code(raw, window, prepared.layout or "")
+        text = postprocess(raw, around, min_chars=self.min_chars)
         items = [text] if text else []
         self._cache.put(rel, window.before, window.line_prefix, window.suffix, items)
         t = answer.timings
@@ -203,8 +210,18 @@ class CompletionEngine:
             return PreparedRequest(mode, window, chunks, params, infill=infill_prompt(window, chunks),
                                    context_ms=context_ms)
         rel = self._docs.relative(request.path)
-        prompt = completion_prompt(window, chunks, rel, request.language, self.variant)
-        return PreparedRequest(mode, window, chunks, params, prompt=prompt, context_ms=context_ms)
+        layout = self.variant
+        if layout in CHAT_VARIANTS and self._caps.template is None:
+            layout = DEFAULT_VARIANT  # no chat template to put the turn in: a prefix continuation
+        if layout in CHAT_VARIANTS:
+            assert self._caps.template is not None
+            prompt = chat_prompt.chat_prompt(self._caps.template, window, chunks, rel, request.language,
+                                             layout)
+            params = replace(params, stop=())  # the turn ends by itself; the answer is one block
+        else:
+            prompt = completion_prompt(window, chunks, rel, request.language, layout)
+        return PreparedRequest(mode, window, chunks, params, prompt=prompt, context_ms=context_ms,
+                               layout=layout)
 
     def _params(self, window: CursorWindow, mode: Mode) -> CompletionParams:
         mid_line = _surroundings(window).mid_line
@@ -250,6 +267,7 @@ class CompletionEngine:
     async def _probe_once(self, client: LlamaClient, caps: _Capabilities) -> None:
         props = await client.props()
         caps.chat_template = bool(props.get("chat_template"))
+        caps.template = chat_prompt.template_of(props)
         caps.model_path = str(props.get("model_path") or "")
         await self._read_model_file(caps)
         if self.settings.mode != "auto":  # forced, e.g. an instruct model on the FIM-less path
@@ -274,6 +292,7 @@ class CompletionEngine:
             return
         caps.mode = "infill" if info.has_fim else "completion"
         caps.chat_template = info.chat_template is not None  # /props shows a generic fallback one
+        caps.template = info.chat_template
         if tokenizer is not None:
             self._counter = LineCounter(tokenizer)
             self._context.set_counter(self._counter)

@@ -174,7 +174,8 @@ def test_where_the_cursor_is(surr: Surroundings, opens: bool, mid: bool) -> None
 
 
 def test_lines_opened_above_code_may_be_several() -> None:
-    assert single_line_when_mid_line("    x = 1\n    y = 2", around("", "    return x")) == "    x = 1\n    y = 2"
+    lines = "    x = 1\n    y = 2"
+    assert single_line_when_mid_line(lines, around("", "    return x")) == lines
 
 
 @pytest.mark.parametrize(("raw", "surr", "expected"), [

@@ -107,6 +107,7 @@ def test_an_item_replaces_the_auto_closed_bracket_it_contains() -> None:
     assert text.split("\n")[0][:20] + item.insert_text == "def perimeter(circle: Circle) -> float:"
     # a suggestion without the closer is inserted before it; columns count UTF-16 units
     (plain,) = cv.inline_list(d, 1, 7, [", y"]).items
-    assert plain.range is not None and plain.range.start == plain.range.end == types.Position(line=1, character=8)
+    assert plain.range is not None
+    assert plain.range.start == plain.range.end == types.Position(line=1, character=8)
     (closing,) = cv.inline_list(d, 1, 7, [", y)"]).items
     assert closing.range is not None and closing.range.end == types.Position(line=1, character=9)
