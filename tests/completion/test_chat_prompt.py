@@ -48,7 +48,8 @@ def test_chat_hole_is_one_user_turn_and_an_empty_model_turn_with_thinking_off(ge
 def test_hybrid_prefills_the_model_turn_with_the_code_up_to_the_cursor(gemma4_template: str) -> None:
     window = window_at(FILE, 1, 11)
     prompt = chat_prompt.chat_prompt(gemma4_template, window, [], "main.py", "python", "hybrid")
-    assert prompt.endswith("<|turn>model\n<|channel>thought\n<channel|>```python\ndef add(a, b):\n    return ")
+    empty_thought = "<|turn>model\n<|channel>thought\n<channel|>"
+    assert prompt.endswith(empty_thought + "```python\ndef add(a, b):\n    return ")
     user, model = prompt.split("<|turn>model\n", 1)
     assert chat_prompt.CURSOR in user and chat_prompt.CURSOR not in model  # the model continues there
 
