@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, cast
 
 from codeassist.completion import chat_prompt
+from codeassist.completion.budget import PromptBudget, Windows
 from codeassist.completion.cache import CompletionCache
 from codeassist.completion.context import ContextAssembler, ContextLimits, DefinitionSource
 from codeassist.completion.files import DocumentStore
-from codeassist.completion.postprocess import Surroundings, postprocess
+from codeassist.completion.postprocess import Surroundings, postprocess, replaced_suffix
 from codeassist.completion.prompt import (
     CHAT_VARIANTS,
     DEFAULT_VARIANT,
@@ -106,6 +107,8 @@ class CompletionEngine:
         self._context = ContextAssembler(index, self._docs, self._counter,
                                          ContextLimits(tokens=settings.context_tokens))
         self._cache = CompletionCache(settings.cache_size)
+        self._budget = PromptBudget(settings.latency_ms)
+        self._speculative: asyncio.Task[None] | None = None
         self._caps = _Capabilities()
         self._read_model = read_model_file
         self._max_predict_ms = max_predict_ms
@@ -118,6 +121,17 @@ class CompletionEngine:
     def mode(self) -> Mode | None:
         """``infill`` or ``completion`` once the model's capability is known."""
         return self._caps.mode
+
+    @property
+    def budget(self) -> PromptBudget:
+        """The latency budget and the prompt speed it measured."""
+        return self._budget
+
+    async def idle(self) -> None:
+        """Wait until the speculative request in flight (if any) has finished."""
+        task = self._speculative
+        if task is not None:
+            await asyncio.wait([task])
 
     def note_edit(self, path: str, line: int) -> None:
         """Remember an edited line; the ranges around recent edits become context."""
@@ -138,10 +152,17 @@ class CompletionEngine:
         return CompletionResult(hit, CompletionTimings("cache", total_ms=total), cached=True)
 
     async def complete(self, request: CompletionRequest) -> CompletionResult:
+        result = await self._complete(request)
+        if self.settings.speculative and result.items and not result.cached:
+            self._speculate(request, result.items[0])
+        return result
+
+    async def _complete(self, request: CompletionRequest) -> CompletionResult:
         started = time.perf_counter()
         hit = self.cached(request)
         if hit is not None:
             return hit
+        self._stop_speculating()  # the real request needs the completion slot
         lines, window = self._window(request)
         rel = self._docs.relative(request.path)
         client = await self._runtime.client()
@@ -156,6 +177,7 @@ class CompletionEngine:
         items = [text] if text else []
         self._cache.put(rel, window.before, window.line_prefix, window.suffix, items)
         t = answer.timings
+        self._budget.observe(t)
         timings = CompletionTimings(prepared.mode, prompt_tokens=t.prompt_n + t.cache_n,
                                     cached_tokens=t.cache_n, predicted_tokens=t.predicted_n,
                                     server_ms=t.server_ms, context_ms=prepared.context_ms,
@@ -180,14 +202,50 @@ class CompletionEngine:
     def clear_cache(self) -> None:
         self._cache.clear()
 
+    # ---- speculation (llama.vscode's: the next suggestion, as if this one were accepted) ----
+    def _speculate(self, request: CompletionRequest, item: str) -> None:
+        lines = split_lines(request.text)
+        line = lines[request.line]
+        covered = replaced_suffix(item, line[request.col:])
+        lines[request.line] = line[:request.col] + item + line[request.col + covered:]
+        text = "\n".join(lines)
+        inserted = item.split("\n")
+        new_line = request.line + len(inserted) - 1
+        new_col = (request.col if len(inserted) == 1 else 0) + len(inserted[-1])
+        accepted = replace(request, text=text, line=new_line, col=new_col)
+        self._stop_speculating()
+        self._speculative = asyncio.ensure_future(self._speculate_once(accepted))
+
+    async def _speculate_once(self, request: CompletionRequest) -> None:
+        try:
+            await self._complete(request)  # the answer lands in the cache
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.debug("speculative completion failed: %s", exc)
+
+    def _stop_speculating(self) -> None:
+        task = self._speculative
+        if task is None or task is asyncio.current_task():
+            return
+        if not task.done():
+            task.cancel()
+        self._speculative = None
+
     # ---- steps -----------------------------------------------------------------------------
     def _window(self, request: CompletionRequest) -> tuple[list[str], CursorWindow]:
         lines = split_lines(request.text)
         check_position(lines, request.line, request.col, request.path)
+        sizes = self.windows()
         window = cursor_window(lines, request.line, request.col, self._counter,
-                               prefix_tokens=self.settings.prefix_tokens,
-                               suffix_tokens=self.settings.suffix_tokens)
+                               prefix_tokens=sizes.prefix, suffix_tokens=sizes.suffix)
         return lines, window
+
+    def windows(self) -> Windows:
+        """Prefix, suffix and context tokens for the next request: the configured sizes, scaled to
+        the latency budget at the server's measured prompt speed."""
+        s = self.settings
+        return self._budget.windows(Windows(s.prefix_tokens, s.suffix_tokens, s.context_tokens))
 
     def context_for(self, request: CompletionRequest) -> list[ContextChunk]:
         """The repository context that a completion at ``request`` would send."""
@@ -196,6 +254,9 @@ class CompletionEngine:
 
     def assemble_context(self, request: CompletionRequest, lines: list[str], window: CursorWindow
                          ) -> list[ContextChunk]:
+        tokens = self.windows().context
+        if tokens != self._context.limits.tokens:
+            self._context.limits = replace(self._context.limits, tokens=tokens)
         return self._context.assemble(request.path, request.language, lines, window,
                                       request.open_documents)
 

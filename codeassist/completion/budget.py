@@ -1,0 +1,72 @@
+"""The prompt sized by a latency budget instead of fixed token counts.
+
+On a CPU, prompt processing dominates a completion's latency: ~1,500 prompt tokens take 6-7 s on
+two cores, a GPU does them in milliseconds. llama-server reports what each request cost
+(``timings.prompt_n`` tokens in ``timings.prompt_ms``); the budget keeps a running estimate of
+that speed and gives the window and the context as many tokens as fit the configured latency
+(``completion.latency_ms``), never more than their configured sizes. Until the first measurement
+it assumes a CPU-like speed, so the very first completion is not the slow one.
+
+The size moves in steps (:data:`STEP` tokens) and only when the estimate changed by a quarter:
+a window that changed size would move its start and miss the server's prompt cache.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from codeassist.runtime.params import Timings
+
+FIRST_GUESS_TOKENS_PER_S = 300.0  # 2 CPU cores, a 0.5B model: ~250-400 prompt tokens/s
+STEP = 64
+SHARE_OF_BUDGET = 0.7  # the rest is for generating the first line and the round trip
+MIN_TOKENS = 128
+MIN_MEASURED = 32  # prompts shorter than this say little about the speed
+
+
+@dataclass(frozen=True)
+class Windows:
+    prefix: int
+    suffix: int
+    context: int
+
+    @property
+    def total(self) -> int:
+        return self.prefix + self.suffix + self.context
+
+
+class PromptBudget:
+    def __init__(self, latency_ms: int, *, first_guess: float = FIRST_GUESS_TOKENS_PER_S) -> None:
+        self.latency_ms = latency_ms
+        self.speed = first_guess  # prompt tokens per second
+        self.measured = False
+        self._tokens = self._fit()
+
+    def observe(self, timings: Timings) -> None:
+        """Learn from one answer's timings (requests mostly from the prompt cache teach nothing)."""
+        if timings.prompt_n < MIN_MEASURED or timings.prompt_ms <= 0:
+            return
+        speed = timings.prompt_n / (timings.prompt_ms / 1000)
+        self.speed = speed if not self.measured else 0.7 * self.speed + 0.3 * speed
+        self.measured = True
+        fitted = self._fit()
+        if abs(fitted - self._tokens) > 0.25 * self._tokens:
+            self._tokens = fitted
+
+    @property
+    def tokens(self) -> int | None:
+        """Prompt tokens that fit the budget (None: no budget, the configured sizes apply)."""
+        return self._tokens if self.latency_ms > 0 else None
+
+    def _fit(self) -> int:
+        raw = self.speed * self.latency_ms / 1000 * SHARE_OF_BUDGET
+        return max(MIN_TOKENS, int(raw // STEP) * STEP)
+
+    def windows(self, configured: Windows) -> Windows:
+        """``configured`` scaled down (all parts alike) to what fits the budget."""
+        tokens = self.tokens
+        if tokens is None or configured.total <= tokens:
+            return configured
+        scale = tokens / configured.total
+        return Windows(prefix=max(32, int(configured.prefix * scale)),
+                       suffix=int(configured.suffix * scale), context=int(configured.context * scale))
