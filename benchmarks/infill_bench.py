@@ -103,7 +103,11 @@ class LspSession:
     ready: asyncio.Event
 
 
-async def open_lsp(root: Path, url: str, layout: str | None) -> LspSession:
+async def open_lsp(root: Path, url: str, layout: str | None,
+                   completion: dict[str, Any] | None = None) -> LspSession:
+    """A real LSP client on `codeassist lsp`; ``layout`` forces the FIM-less path with that prompt,
+    ``completion`` overrides other ``[completion]`` settings (the benchmark's defaults: no debounce,
+    a long timeout)."""
     client = LanguageClient("infill-bench", "1")
     session = LspSession(client, asyncio.Event())
 
@@ -117,7 +121,7 @@ async def open_lsp(root: Path, url: str, layout: str | None) -> LspSession:
         print(f"  server says: {params.message}", file=sys.stderr)
 
     await client.start_io(sys.executable, "-m", "codeassist", "lsp")
-    completion: dict[str, Any] = {"debounce_ms": 0, "timeout": 300}
+    completion = completion if completion is not None else {"debounce_ms": 0, "timeout": 300}
     if layout is not None:
         completion.update(mode="completion", prompt=layout)
     caps = types.ClientCapabilities(
