@@ -122,7 +122,8 @@ async def bench_language(url: str, language: str, root: Path, count: int, keys: 
         await close_lsp(session)
 
     def stats(values: list[float]) -> dict[str, float]:
-        return {"n": len(values), "p50": round(statistics.median(values), 1), "p95": round(pct(values, 0.95), 1)}
+        return {"n": len(values), "p50": round(statistics.median(values), 1),
+                "p95": round(pct(values, 0.95), 1)}
 
     return {"file_lines": len(lines), "first_ms": stats(first), "keystroke_ms": stats(keystroke)}
 
