@@ -63,10 +63,29 @@ class PromptBudget:
         return max(MIN_TOKENS, int(raw // STEP) * STEP)
 
     def windows(self, configured: Windows) -> Windows:
-        """``configured`` scaled down (all parts alike) to what fits the budget."""
+        """The most each part may take: ``configured``, with the parts held to their shares of the
+        budget (suffix a quarter, context a fifth, the prefix the rest). What a part leaves unused
+        goes to the others (:meth:`prefix_for`, :meth:`context_for`)."""
         tokens = self.tokens
         if tokens is None or configured.total <= tokens:
             return configured
-        scale = tokens / configured.total
-        return Windows(prefix=max(32, int(configured.prefix * scale)),
-                       suffix=int(configured.suffix * scale), context=int(configured.context * scale))
+        suffix = min(configured.suffix, tokens // 4)
+        context = min(configured.context, tokens // 5)
+        return Windows(prefix=max(32, min(configured.prefix, tokens - suffix - context)), suffix=suffix,
+                       context=context)
+
+    def prefix_for(self, configured: Windows, suffix_used: int, has_context: bool) -> int:
+        """Prefix tokens once the suffix is cut (``suffix_used`` tokens): the budget left after it
+        and the context's share (none when there is no context to send)."""
+        tokens = self.tokens
+        if tokens is None:
+            return configured.prefix
+        reserve = self.windows(configured).context if has_context else 0
+        return max(32, min(configured.prefix, tokens - suffix_used - reserve))
+
+    def context_for(self, configured: Windows, window_used: int) -> int:
+        """Context tokens once the cursor window is cut (``window_used`` tokens)."""
+        tokens = self.tokens
+        if tokens is None:
+            return configured.context
+        return max(0, min(configured.context, tokens - window_used))

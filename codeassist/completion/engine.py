@@ -239,13 +239,22 @@ class CompletionEngine:
         sizes = self.windows()
         window = cursor_window(lines, request.line, request.col, self._counter,
                                prefix_tokens=sizes.prefix, suffix_tokens=sizes.suffix)
+        if self._budget.tokens is not None:  # what the suffix left unused goes to the prefix
+            prefix = self._budget.prefix_for(self._configured(), window.suffix_tokens,
+                                             self._configured().context > 0)
+            if prefix != sizes.prefix:
+                window = cursor_window(lines, request.line, request.col, self._counter,
+                                       prefix_tokens=prefix, suffix_tokens=sizes.suffix)
         return lines, window
 
-    def windows(self) -> Windows:
-        """Prefix, suffix and context tokens for the next request: the configured sizes, scaled to
-        the latency budget at the server's measured prompt speed."""
+    def _configured(self) -> Windows:
         s = self.settings
-        return self._budget.windows(Windows(s.prefix_tokens, s.suffix_tokens, s.context_tokens))
+        return Windows(s.prefix_tokens, s.suffix_tokens, s.context_tokens)
+
+    def windows(self) -> Windows:
+        """The most prefix, suffix and context tokens the next request may take: the configured
+        sizes, held to the latency budget at the server's measured prompt speed."""
+        return self._budget.windows(self._configured())
 
     def context_for(self, request: CompletionRequest) -> list[ContextChunk]:
         """The repository context that a completion at ``request`` would send."""
@@ -254,7 +263,7 @@ class CompletionEngine:
 
     def assemble_context(self, request: CompletionRequest, lines: list[str], window: CursorWindow
                          ) -> list[ContextChunk]:
-        tokens = self.windows().context
+        tokens = self._budget.context_for(self._configured(), window.prefix_tokens + window.suffix_tokens)
         if tokens != self._context.limits.tokens:
             self._context.limits = replace(self._context.limits, tokens=tokens)
         return self._context.assemble(request.path, request.language, lines, window,

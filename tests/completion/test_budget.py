@@ -12,14 +12,28 @@ def test_before_any_measurement_a_cpu_like_speed_is_assumed() -> None:
     budget = PromptBudget(1500)
     fitted = budget.windows(CONFIGURED)
     assert fitted.total <= budget.tokens <= 1500 * 0.3  # ~300 tokens/s on 2 cores
-    # all parts shrink alike: the lines above the cursor keep the largest share
-    assert fitted.prefix > fitted.context > fitted.suffix > 0
+    # the lines above the cursor keep the largest share
+    assert fitted.prefix > fitted.suffix > 0 and fitted.prefix > fitted.context > 0
+
+
+def test_what_one_part_leaves_unused_goes_to_the_others() -> None:
+    budget = PromptBudget(1500)
+    tokens = budget.tokens
+    assert tokens is not None
+    shares = budget.windows(CONFIGURED)
+    # a short suffix (the end of the file) and no context to send: the prefix may take the rest
+    assert budget.prefix_for(CONFIGURED, 10, has_context=False) == tokens - 10
+    assert budget.prefix_for(CONFIGURED, 10, has_context=True) == tokens - 10 - shares.context
+    # a short file: the context may take what the window left
+    assert budget.context_for(CONFIGURED, 50) == tokens - 50
+    assert budget.context_for(CONFIGURED, tokens + 5) == 0
 
 
 def test_a_fast_server_gets_the_configured_windows() -> None:
     budget = PromptBudget(1500)
     budget.observe(Timings(prompt_n=2000, prompt_ms=200.0))  # 10k tokens/s: a GPU
     assert budget.windows(CONFIGURED) == CONFIGURED
+    assert budget.prefix_for(CONFIGURED, 3, has_context=True) == CONFIGURED.prefix
 
 
 def test_a_slow_server_gets_smaller_windows_and_small_changes_keep_them() -> None:
