@@ -240,8 +240,9 @@ def replaced_suffix(text: str, line_suffix: str) -> int:
 
 
 def postprocess(raw: str, around: Surroundings, *, min_chars: int = 2) -> str:
-    """The rules in order. The scope and loop cuts guess where an answer should end; they are
-    skipped when the model saw the suffix and ended the answer itself (:attr:`trusted_extent`)."""
+    """The rules in order. The scope and loop cuts guess where an answer should end, the minimum
+    length guesses what is noise; they are skipped when the model saw the suffix and ended the
+    answer itself (:attr:`trusted_extent`)."""
     text = normalize_newlines(raw)
     text = single_line_when_mid_line(text, around)
     text = drop_cut_off_line(text, around)
@@ -253,5 +254,6 @@ def postprocess(raw: str, around: Surroundings, *, min_chars: int = 2) -> str:
     text = trim_suffix_overlap(text, around)
     text = strip_trailing_whitespace(text, around)
     text = drop_if_repeats_next_line(text, around)
-    text = enforce_min_length(text, min_chars)
+    if not around.trusted_extent:  # a FIM model that ended by itself after ")" meant ")"
+        text = enforce_min_length(text, min_chars)
     return end_with_line_break(text, around)

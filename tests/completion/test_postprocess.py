@@ -280,6 +280,9 @@ def test_replaced_suffix(text: str, line_suffix: str, covered: int) -> None:
      "            return True\n"),
     # mid-line, FIM: the answer goes in front of the code after the cursor, spaces and all
     ("abs(elem - ", fim("        distance = ", "elem2)"), "abs(elem - "),
+    # a FIM model that ended by itself after one character meant it (a prefix-only one: noise)
+    (")", fim("    return abs(x", ""), ")"),
+    (")", fim("    return abs(x", "", stop="limit"), ""),
     # repeated lines are legitimate in a FIM answer that ended by itself
     ("    if a:\n        return False\n    if b:\n        return False\n", fim("", "    return True"),
      "    if a:\n        return False\n    if b:\n        return False\n"),
