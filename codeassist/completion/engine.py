@@ -25,6 +25,7 @@ from codeassist.completion.postprocess import Surroundings, postprocess, replace
 from codeassist.completion.prompt import (
     CHAT_VARIANTS,
     DEFAULT_VARIANT,
+    INSTRUCT_VARIANT,
     InfillPrompt,
     Variant,
     completion_prompt,
@@ -95,10 +96,12 @@ class CompletionEngine:
 
     def __init__(self, runtime: Runtime, index: DefinitionSource | None, settings: CompletionSettings, *,
                  root: Path | None = None, counter: TokenCounter | None = None,
-                 variant: Variant = DEFAULT_VARIANT, min_chars: int = 2,
+                 variant: Variant | None = None, min_chars: int = 2,
                  read_model_file: bool = True, max_predict_ms: int = MAX_PREDICT_MS) -> None:
         self.settings = settings
-        self.variant = variant if settings.prompt == "auto" else cast(Variant, settings.prompt)
+        # None: the measured default of the model's kind (base or instruct), once it is known
+        forced = None if settings.prompt == "auto" else cast(Variant, settings.prompt)
+        self.variant: Variant | None = forced or variant
         self.min_chars = min_chars
         self._runtime = runtime
         self._exact_counter = counter is not None
@@ -280,7 +283,7 @@ class CompletionEngine:
             return PreparedRequest(mode, window, chunks, params, infill=infill_prompt(window, chunks),
                                    context_ms=context_ms)
         rel = self._docs.relative(request.path)
-        layout = self.variant
+        layout = self.variant or (INSTRUCT_VARIANT if self._caps.template else DEFAULT_VARIANT)
         if layout in CHAT_VARIANTS and self._caps.template is None:
             layout = DEFAULT_VARIANT  # no chat template to put the turn in: a prefix continuation
         if layout in CHAT_VARIANTS:

@@ -20,7 +20,8 @@ from codeassist.completion.windows import CursorWindow
 Variant = Literal["headers", "bare", "headers_suffix", "chat_hole", "hybrid"]
 VARIANTS: tuple[Variant, ...] = ("headers", "bare", "headers_suffix", "chat_hole", "hybrid")
 CHAT_VARIANTS: tuple[Variant, ...] = ("chat_hole", "hybrid")  # chat_prompt.py: need a chat template
-DEFAULT_VARIANT: Variant = "headers"
+DEFAULT_VARIANT: Variant = "headers"  # base models (no chat template)
+INSTRUCT_VARIANT: Variant = "hybrid"  # models with a chat template (docs/completion.md: measured)
 
 _HASH_COMMENT = frozenset({"python", "ruby", "bash", "shell", "sh", "perl", "r", "toml", "yaml",
                            "makefile", "dockerfile", "elixir", "julia", "nim", "powershell"})
