@@ -290,7 +290,8 @@ class CompletionEngine:
             assert self._caps.template is not None
             prompt = chat_prompt.chat_prompt(self._caps.template, window, chunks, rel, request.language,
                                              layout)
-            params = replace(params, stop=())  # the turn ends by itself; the answer is one block
+            if layout == "chat_hole":  # the answer may open with a fence line: the turn's end ends it
+                params = replace(params, stop=())
         else:
             prompt = completion_prompt(window, chunks, rel, request.language, layout)
         return PreparedRequest(mode, window, chunks, params, prompt=prompt, context_ms=context_ms,
