@@ -174,6 +174,7 @@ async def lsp_complete(session: LspSession, root: Path, n: int, task: humaneval.
     text = task.document
     session.client.text_document_did_open(types.DidOpenTextDocumentParams(
         text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)))
+    await asyncio.wait_for(session.ready.wait(), 600)  # the first open document attaches the model
     line, col = task.cursor
     position = types.Position(line=line, character=utf16_col(text.split("\n")[line], col))
     params = types.InlineCompletionParams(
@@ -221,8 +222,6 @@ async def run_set(url: str, tasks: list[humaneval.Task], paths: list[str], root:
         if p == "lsp" or p.startswith("lsp:"):
             sessions[p] = await open_lsp(root, url, p.split(":", 1)[1] if ":" in p else None)
     try:
-        for session in sessions.values():
-            await asyncio.wait_for(session.ready.wait(), 600)
         async with httpx.AsyncClient() as http:
             for n, task in enumerate(tasks):
                 order = paths[n % len(paths):] + paths[:n % len(paths)]  # nobody always goes first

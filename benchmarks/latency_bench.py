@@ -103,10 +103,10 @@ async def bench_language(url: str, language: str, root: Path, count: int, keys: 
     first: list[float] = []
     keystroke: list[float] = []
     try:
-        await asyncio.wait_for(session.ready.wait(), 600)
         uri = path.as_uri()
         item = types.TextDocumentItem(uri=uri, language_id=LANGUAGE_IDS[language], version=1, text=text)
         session.client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=item))
+        await asyncio.wait_for(session.ready.wait(), 600)  # the open document attaches the model
         version = 1
         for i in picks:
             indent = lines[i]
