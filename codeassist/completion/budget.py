@@ -20,7 +20,7 @@ from codeassist.runtime.params import Timings
 FIRST_GUESS_TOKENS_PER_S = 300.0  # 2 CPU cores, a 0.5B model: ~250-400 prompt tokens/s
 STEP = 64
 SHARE_OF_BUDGET = 0.7  # the rest is for generating the first line and the round trip
-MIN_TOKENS = 128
+MIN_TOKENS = 384  # below this the window is too short to be of use: better slower than blind
 MIN_MEASURED = 32  # prompts shorter than this say little about the speed
 
 

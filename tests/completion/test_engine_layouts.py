@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from codeassist.completion import CompletionEngine, CompletionRequest
+from codeassist.completion.budget import MIN_TOKENS
 from codeassist.runtime import LocalRuntime
 from tests.completion.conftest import settings_for, small
 
@@ -78,6 +79,6 @@ async def test_the_budget_learns_the_server_speed(qwen_server: str, tmp_path: Pa
         speed = engine.budget.speed
         assert speed > 10  # prompt tokens per second, as the server reported them
         after = engine.windows()
-        assert after.total <= max(128, speed * 1.5)  # the next prompt fits 1.5 s at that speed
+        assert after.total <= max(MIN_TOKENS, speed * 1.5)  # the next prompt fits 1.5 s at that speed
     finally:
         await runtime.aclose()
