@@ -83,7 +83,7 @@ class ChatSession:
         self.totals = SessionTotals()
         self.history = history
         self.conversation: int | None = None
-        self.guard = cloud.make_guard(settings)
+        self.guard = claude.guard if claude is not None else cloud.make_guard(settings)
         self.last_snippet: str | None = None
         self._engine: CompletionEngine | None = None
 
@@ -210,9 +210,9 @@ class ChatSession:
         if self.claude is None:
             raise CloudAuthError("Claude is not set up: no ANTHROPIC_API_KEY is set.",
                                  hint="Set ANTHROPIC_API_KEY (or use /local for the local model).")
-        files, left_out = self.context.read_files(self.guard)
-        if left_out:
-            yield Notice(f"Not sent to Claude (secret or unreadable): {', '.join(left_out)}")
+        files, notices = self.context.cloud_files(self.guard, text)
+        for notice in notices:
+            yield Notice(notice)
         repo_map = await asyncio.to_thread(self.context.repo_map,
                                            self.settings.index.map_tokens * CLAUDE_MAP_FACTOR)
         context = build_context(repo_map, files, file_budget=60_000)
@@ -220,7 +220,8 @@ class ChatSession:
         state.context_files = tuple(f.path for f in files)
         request = cloud.CloudRequest(system=SYSTEM_INTRO.format(root=self.root.name), context=context,
                                      messages=_messages("", earlier, text)[1:],
-                                     max_tokens=min(self.settings.claude.max_tokens, 8000))
+                                     max_tokens=min(self.settings.claude.max_tokens, 8000),
+                                     files=tuple((f.path, len(f.text)) for f in files))
         async with aclosing(cloud.stream_answer(self.claude, self.guard, request)) as pieces:
             async for piece in pieces:
                 yield Token(piece, time.perf_counter())
