@@ -67,7 +67,7 @@ async def test_plain_chat_answers_cleanly(repo: Path, default_llama_server: Llam
     out = io.StringIO()
     with create_pipe_input() as inp:
         repl = PlainChat(session, input=inp, output=DummyOutput(), out=out, history=InMemoryHistory())
-        await run_repl(repl, ["/local\n", REVERSE + "\n", "/quit\n"], inp)
+        await run_repl(repl, ["/local\n", REVERSE + "\n", "/quit\n"], inp, timeout=800)
     await session.runtime.aclose()
     text = out.getvalue()
     answer = session.turns[-1].content
