@@ -61,8 +61,9 @@ def test_codeassist_starts_answers_and_quits_in_a_terminal(tmp_path: Path) -> No
     env_args = [arg for name, value in env.items() for arg in ("-e", f"{name}={value}")]
     tmux("new-session", "-d", "-s", "chat", "-x", "120", "-y", "40", "-c", str(repo), *env_args, str(exe))
     try:
-        tmux.wait_for(lambda s: "codeassist chat in" in s and "Qwen2.5-Coder 0.5B" in s, "the chat screen")
-        tmux.wait_for(lambda s: "server ready" in s, "the managed llama-server", timeout=180)
+        tmux.wait_for(lambda s: "codeassist chat in" in s and "Qwen2.5-Coder 0.5B" in s, "the chat screen",
+                      timeout=600)
+        tmux.wait_for(lambda s: "server ready" in s, "the managed llama-server", timeout=600)
         tmux("send-keys", "-t", "chat", "-l", "How do I reverse a list in Python?")
         tmux("send-keys", "-t", "chat", "Enter")
         shown = tmux.wait_for(lambda s: "answer tokens" in s, "the answer", timeout=600)
