@@ -59,7 +59,7 @@ def test_codeassist_starts_answers_and_quits_in_a_terminal(tmp_path: Path) -> No
             "CODEASSIST_CHAT_TEMPERATURE": "0", "TERM": "xterm-256color"}
     tmux = Tmux(tmp_path / "tmux.sock")
     env_args = [arg for name, value in env.items() for arg in ("-e", f"{name}={value}")]
-    tmux("new-session", "-d", "-s", "chat", "-x", "120", "-y", "40", "-c", str(repo), *env_args, str(exe))
+    tmux("new-session", "-d", "-s", "chat", "-x", "120", "-y", "60", "-c", str(repo), *env_args, str(exe))
     try:
         tmux.wait_for(lambda s: "codeassist chat in" in s and "Qwen2.5-Coder 0.5B" in s, "the chat screen",
                       timeout=600)
