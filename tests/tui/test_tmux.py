@@ -59,7 +59,7 @@ def test_codeassist_starts_answers_and_quits_in_a_terminal(tmp_path: Path) -> No
             "CODEASSIST_CHAT_TEMPERATURE": "0", "TERM": "xterm-256color"}
     tmux = Tmux(tmp_path / "tmux.sock")
     env_args = [arg for name, value in env.items() for arg in ("-e", f"{name}={value}")]
-    tmux("new-session", "-d", "-s", "chat", "-x", "120", "-y", "60", "-c", str(repo), *env_args, str(exe))
+    tmux("new-session", "-d", "-s", "chat", "-x", "120", "-y", "40", "-c", str(repo), *env_args, str(exe))
     try:
         tmux.wait_for(lambda s: "codeassist chat in" in s and "Qwen2.5-Coder 0.5B" in s, "the chat screen",
                       timeout=600)
@@ -67,7 +67,7 @@ def test_codeassist_starts_answers_and_quits_in_a_terminal(tmp_path: Path) -> No
         tmux("send-keys", "-t", "chat", "-l", "How do I reverse a list in Python?")
         tmux("send-keys", "-t", "chat", "Enter")
         shown = tmux.wait_for(lambda s: "answer tokens" in s, "the answer", timeout=600)
-        assert f"{models.DEFAULT_MODEL} (local) — " in shown
+        assert f"{models.DEFAULT_MODEL} · route" in shown  # the status line names the model
         assert re.search(r"\[::-1\]|\.reverse\(\)|reversed\(", shown), shown
         assert not [marker for marker in TURN_MARKERS if marker in shown], shown
         tmux("send-keys", "-t", "chat", "C-q")
