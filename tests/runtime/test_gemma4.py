@@ -21,6 +21,7 @@ from tests.support.llama import LlamaServerInfo
 from tests.support.reach_fixtures import _managed
 
 MARKERS = ("<|turn>", "<turn|>", "<|think|>", "<|channel>", "<channel|>", "<bos>", "<eos>")
+SMALL = CompletionSettings(n_predict=8, prefix_tokens=256, suffix_tokens=64, context_tokens=0, timeout=120.0)
 GREEDY = Sampling(temperature=0.0, top_k=1, top_p=1.0, min_p=0.0, seed=0)
 SOURCE = "def area(radius):\n    return 3.14 * radius ** 2\n\n\ndef perimeter(radius):\n"
 
@@ -85,7 +86,7 @@ async def test_the_fim_less_completion_path(gemma4_server: Any, tmp_path: Path) 
                                               "model.path": str(gemma4_server.settings.model.path)},
                              env={}, user_config=tmp_path / "none.toml")
     runtime = LocalRuntime(settings)
-    engine = CompletionEngine(runtime, None, CompletionSettings(timeout=60.0), root=tmp_path)
+    engine = CompletionEngine(runtime, None, SMALL, root=tmp_path)
     try:
         result = await engine.complete(CompletionRequest(SOURCE, 4, 4, str(tmp_path / "geo.py"), "python"))
     finally:
