@@ -63,8 +63,10 @@ async def _render(url: str, think: bool) -> str:
 
 async def test_the_chat_template_renders_with_thinking_on_and_off(gemma4_server: Any) -> None:
     off, on = await _render(gemma4_server.url, False), await _render(gemma4_server.url, True)
-    assert "<|turn>user\nWrite a haiku.<turn|>" in off and off.rstrip().endswith("<|turn>model")
-    assert "<|think|>" not in off and "<|think|>" in on
+    assert "<|turn>user\nWrite a haiku.<turn|>" in off
+    # thinking off: the model turn opens with an empty thought channel; on: <|think|> in the system turn
+    assert off.endswith("<|turn>model\n<|channel>thought\n<channel|>") and "<|think|>" not in off
+    assert "<|think|>" in on and "<|turn>model" in on and on != off
     async with LlamaClient(gemma4_server.url) as client:
         for think in (False, True):
             stream = client.stream_chat([{"role": "user", "content": "hi"}],
