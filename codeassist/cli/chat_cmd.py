@@ -45,7 +45,7 @@ def chat(ctx: click.Context, plain: bool, resume: bool, route: str | None, offli
     notice = session.runtime.notice()
     try:
         if plain:
-            from codeassist.tui.plain import PlainChat
+            from codeassist.tui.repl import PlainChat
 
             asyncio.run(_plain(PlainChat(session), resume, notice))
         else:

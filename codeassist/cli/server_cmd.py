@@ -12,7 +12,7 @@ import click
 
 from codeassist.cli._common import app
 from codeassist.config import Settings
-from codeassist.runtime import models, provision
+from codeassist.runtime import catalogue, provision
 from codeassist.runtime.llama_client import probe_health
 from codeassist.runtime.server import ManagedServer, ServerStatus
 
@@ -51,7 +51,7 @@ def start(ctx: click.Context, port: int | None, model_path: str | None, no_wait:
     status = ManagedServer(settings).start(wait=not no_wait)
     click.echo(f"llama-server {status.state} at {status.url} (pid {status.pid})")
     click.echo(f"model: {status.model}")
-    notice = models.tiny_model_notice(settings)
+    notice = catalogue.tiny_model_notice(settings)
     if notice:
         click.echo(notice, err=True)
 

@@ -13,7 +13,7 @@ from typing import Literal
 
 from codeassist.config import Settings
 from codeassist.errors import CodeassistError, ModelError, ServerBinaryError
-from codeassist.runtime import gguf, models, provision
+from codeassist.runtime import gguf, catalogue, provision
 from codeassist.runtime.llama_client import probe_health
 from codeassist.runtime.server import ManagedServer
 
@@ -94,7 +94,7 @@ def check_model(settings: Settings) -> Check:
     if settings.server.url and not settings.model.path:
         return Check("model", "ok", f"whatever the server at {settings.server.url} runs")
     try:
-        path = models.resolve_model_path(settings)
+        path = catalogue.resolve_model_path(settings)
         info = gguf.read_info(path)
     except ModelError as exc:
         return _fail("model", exc)
@@ -103,7 +103,7 @@ def check_model(settings: Settings) -> Check:
                + ("yes (/infill)" if info.has_fim else "no (prompt-built completions)"),
                f"chat template: {'yes' if info.chat_template else 'no (generic fallback)'}",
                f"size {info.size_bytes / 1e9:.2f} GB"]
-    notice = models.tiny_model_notice(settings)
+    notice = catalogue.tiny_model_notice(settings)
     if notice:
         details.append(notice)
     return Check("model", "warn" if notice else "ok", f"{info.name} — {path}", tuple(details))
@@ -126,7 +126,7 @@ def check_server(settings: Settings) -> Check:
 
 def check_recommendation() -> Check:
     vram = detect_vram_gb()
-    choice = models.recommend(vram)
+    choice = catalogue.recommend(vram)
     why = f"fits in {vram} GB of GPU memory" if vram is not None else "no GPU: the smallest Gemma 4"
     return Check("recommended model", "ok", f"{choice.spec} ({why})",
                  (f"`codeassist model pull {choice.spec}` then `codeassist model use {choice.spec}`",))

@@ -18,7 +18,7 @@ import httpx
 
 from codeassist.config import Settings
 from codeassist.errors import ModelError
-from codeassist.runtime import gguf, models
+from codeassist.runtime import gguf, catalogue
 from codeassist.runtime.llama_client import LlamaClient
 from codeassist.runtime.server import ManagedServer
 
@@ -86,7 +86,7 @@ class LocalRuntime:
         """The local GGUF in use; None when attached to a server whose model is not known here."""
         if self.attached and not self.settings.model.path:
             return None
-        return models.resolve_model_path(self.settings)
+        return catalogue.resolve_model_path(self.settings)
 
     def model_info(self) -> gguf.GGUFInfo | None:
         path = self.model_path()
@@ -113,5 +113,5 @@ class LocalRuntime:
         return len(await client.tokenize(text))
 
     def notice(self) -> str | None:
-        """The tiny-model sentence to show once, or None (see :func:`models.tiny_model_notice`)."""
-        return models.tiny_model_notice(self.settings)
+        """The tiny-model sentence to show once, or None (see :func:`catalogue.tiny_model_notice`)."""
+        return catalogue.tiny_model_notice(self.settings)

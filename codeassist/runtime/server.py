@@ -24,7 +24,7 @@ from typing import Literal
 from codeassist import paths
 from codeassist.config import Settings
 from codeassist.errors import ServerStartError
-from codeassist.runtime import _files, gguf, models, provision
+from codeassist.runtime import _files, gguf, catalogue, provision
 from codeassist.runtime.llama_client import HealthState, probe_health
 
 __all__ = ["ManagedServer", "ServerStatus", "server_command"]
@@ -183,7 +183,7 @@ class ManagedServer:
 
     def _spawn(self) -> ServerStatus:
         binary = provision.ensure_server_binary(self.settings)
-        model = models.resolve_model_path(self.settings)
+        model = catalogue.resolve_model_path(self.settings)
         gguf.check_gguf_file(model)
         info = gguf.read_info(model)
         self._check_port()

@@ -24,7 +24,7 @@ from prompt_toolkit.output import Output
 from codeassist import paths
 from codeassist.chat.code import preview_write, write_code
 from codeassist.chat.commands import COMMANDS, Command, parse_command
-from codeassist.chat.completion import complete_line
+from codeassist.chat.line_completion import complete_line
 from codeassist.chat.events import Done, Notice, Route, Routed, Token
 from codeassist.chat.session import ChatSession
 from codeassist.errors import CodeassistError, UsageError

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from codeassist_lsp.messages import MessageGate
+from codeassist_lsp.rate_limit import MessageGate
 from codeassist_lsp.scheduler import Scheduler
 
 

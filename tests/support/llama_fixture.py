@@ -18,7 +18,7 @@ from tests.support.llama import LlamaServerInfo, free_port, runtime_settings
 @pytest.fixture(scope="session")
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServerInfo]:
     from codeassist.errors import ServerBinaryError
-    from codeassist.runtime import models, provision
+    from codeassist.runtime import catalogue, provision
     from codeassist.runtime.server import ManagedServer
 
     port = free_port()
@@ -27,7 +27,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServ
         binary = provision.ensure_server_binary(settings)
     except ServerBinaryError:
         binary = provision.build_server(settings)  # reuses and verifies an existing build
-    model = models.resolve_model_path(settings)
+    model = catalogue.resolve_model_path(settings)
     server = ManagedServer(settings, state_dir=tmp_path_factory.mktemp("llama-state"))
     status = server.start()
     try:
