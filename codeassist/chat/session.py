@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,7 @@ from codeassist.chat.events import AnswerStats, ChatEvent, Done, Notice, Route, 
 from codeassist.chat.history import History, StoredMessage
 from codeassist.chat.prompt import SYSTEM_INTRO, Turn, build_context, build_system, fit_history
 from codeassist.chat.routing import RoutingInputs, decide
+from codeassist.claude.datatypes import Usage
 from codeassist.config import Settings, anthropic_api_key
 from codeassist.errors import CloudAuthError, CodeassistError, PrivacyError
 from codeassist.refactor.models import RefactorObserver, RefactorOptions, RefactorReport
@@ -45,13 +46,30 @@ SNIPPET_CONTEXT_CHARS = 6000  # code from the files in play handed to the snippe
 
 @dataclass
 class SessionTotals:
-    """Running totals shown in the status line and by /cost."""
+    """Running totals shown in the status line and by /cost: one :class:`Usage` per route."""
 
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float = 0.0
-    claude_calls: int = 0
-    local_calls: int = 0
+    claude: Usage = field(default_factory=Usage)
+    local: Usage = field(default_factory=Usage)
+
+    @property
+    def prompt_tokens(self) -> int:
+        return self.claude.total_input_tokens + self.local.total_input_tokens
+
+    @property
+    def completion_tokens(self) -> int:
+        return self.claude.output_tokens + self.local.output_tokens
+
+    @property
+    def cost_usd(self) -> float:
+        return self.claude.cost_usd + self.local.cost_usd
+
+    @property
+    def claude_calls(self) -> int:
+        return self.claude.calls
+
+    @property
+    def local_calls(self) -> int:
+        return self.local.calls
 
 
 class ChatSession:
@@ -192,9 +210,8 @@ class ChatSession:
         if result is not None:
             state.prompt_tokens = result.timings.prompt_n + result.timings.cache_n
             state.completion_tokens = result.timings.predicted_n
-        self.totals.local_calls += 1
-        self.totals.prompt_tokens += state.prompt_tokens
-        self.totals.completion_tokens += state.completion_tokens
+        self.totals.local += Usage(input_tokens=state.prompt_tokens, output_tokens=state.completion_tokens,
+                                   calls=1)
 
     async def _claude_events(self, text: str, state: _AnswerState) -> AsyncGenerator[ChatEvent, None]:
         if not self.cloud_allowed:
@@ -218,13 +235,10 @@ class ChatSession:
             async for piece in pieces:
                 yield Token(piece, time.perf_counter())
         usage = request.usage
-        state.model = usage.model
-        state.prompt_tokens, state.completion_tokens = usage.input_tokens, usage.output_tokens
+        state.model = request.model
+        state.prompt_tokens, state.completion_tokens = usage.total_input_tokens, usage.output_tokens
         state.cost_usd = usage.cost_usd
-        self.totals.claude_calls += 1
-        self.totals.prompt_tokens += usage.input_tokens
-        self.totals.completion_tokens += usage.output_tokens
-        self.totals.cost_usd += usage.cost_usd
+        self.totals.claude += usage
 
     # --- snippets and refactors ---------------------------------------------------------
     async def snippet(self, instruction: str) -> str:
@@ -260,12 +274,9 @@ class ChatSession:
             report: RefactorReport = runner.run(instruction, RefactorOptions(files=self.context.files),
                                                 observer, cancel)
         except BaseException:  # stopped or failed: what was spent still counts
-            self.totals.cost_usd += self.claude.spent_usd - spent_before
+            self.totals.claude += Usage(cost_usd=self.claude.spent_usd - spent_before)
             raise
-        self.totals.claude_calls += report.usage.calls
-        self.totals.prompt_tokens += report.usage.input_tokens
-        self.totals.completion_tokens += report.usage.output_tokens
-        self.totals.cost_usd += report.usage.cost_usd
+        self.totals.claude += report.usage
         return report
 
     # --- conversation state --------------------------------------------------------------

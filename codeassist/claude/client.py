@@ -22,6 +22,7 @@ import logging
 import math
 import threading
 from collections.abc import AsyncGenerator, Callable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlparse
 
@@ -153,16 +154,18 @@ class ClaudeClient:
         out = max_tokens or self.settings.claude.max_tokens
         price = pricing.price_for(self.resolve_model(), local=self.local)
         usd = pricing.estimate_cost(price, tokens, out, caching=bool(prompt.system or prompt.context))
-        return CostEstimate(model=self.resolve_model(), input_tokens=tokens, max_output_tokens=out, usd=usd)
+        return CostEstimate(model=self.resolve_model(), input_tokens=tokens, max_output_tokens=out,
+                            usd_plan=usd, usd_total=usd, local=self.local)
 
     def check_budget(self, estimate: CostEstimate, max_cost: float | None = None) -> None:
         """Raise :class:`CostLimitError` when spent + estimate exceeds the limit."""
         limit = self.max_cost if max_cost is None else max_cost
         with self._lock:
             spent = self._spent - self._budget_base
-        if spent + estimate.usd > limit:
+        if spent + estimate.usd_plan > limit:
             raise CostLimitError(
-                f"The next Claude call may cost up to ${estimate.usd:.4f} ({estimate.input_tokens} input "
+                f"The next Claude call may cost up to ${estimate.usd_plan:.4f} ({estimate.input_tokens} "
+                f"input "
                 f"tokens, up to {estimate.max_output_tokens} output tokens on {estimate.model}); with "
                 f"${spent:.4f} already spent that is above the limit of ${limit:.2f}. Nothing more was sent.",
                 hint="Raise the limit with --max-cost (or claude.max_cost), or narrow the request "
@@ -205,8 +208,8 @@ class ClaudeClient:
         reply: Reply = self._retry.run(
             lambda: self._stream_once(self._client(), params, deliver, command, should_stop),
             lambda: emitted[0])
-        if "system" in params and not self.local and not (reply.usage.cache_read_input_tokens
-                                       or reply.usage.cache_creation_input_tokens):
+        if "system" in params and not self.local and not (reply.usage.cache_read_tokens
+                                                                       or reply.usage.cache_write_tokens):
             log.info("The stable prefix was not cached: it is probably below the model's minimum "
                      "(1024-4096 tokens), so every turn pays for it in full.")
         return reply
@@ -347,7 +350,7 @@ class ClaudeClient:
     def _finish(self, message: Any, command: str | None) -> Reply:
         usage = usage_from(message.usage)
         model = str(message.model or self.resolve_model())
-        cost = self._book(model, usage, command, "ok")
+        usage = self._book(model, usage, command, "ok")
         content: list[dict[str, Any]] = []
         texts: list[str] = []
         tools: list[ToolUse] = []
@@ -362,7 +365,7 @@ class ClaudeClient:
             else:
                 content.append(block.model_dump(mode="json", exclude_none=True))
         return Reply(text="".join(texts), tool_uses=tools, stop_reason=str(message.stop_reason), model=model,
-                     usage=usage, cost_usd=cost, content=content)
+                     usage=usage, content=content)
 
     def _record_partial(self, stream: Any, model: str, command: str | None,
                         status: str = "truncated") -> None:
@@ -374,18 +377,18 @@ class ClaudeClient:
         if snapshot is not None:
             self._book(model, usage_from(snapshot.usage), command, status)
 
-    def _book(self, model: str, usage: Usage, command: str | None, status: str) -> float:
-        cost: float = pricing.call_cost(pricing.price_for(model, local=self.local), usage)
+    def _book(self, model: str, tokens: Usage, command: str | None, status: str) -> Usage:
+        """Price one call's tokens, count them against the budget and record them in the ledger."""
+        cost: float = pricing.call_cost(pricing.price_for(model, local=self.local), tokens)
+        usage = replace(tokens, cost_usd=cost, calls=1)
         with self._lock:
             self._spent += cost
-        self.ledger.record(CallRecord(
-            command=command or self.command, model=model, input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens, cache_read_tokens=usage.cache_read_input_tokens,
-            cache_creation_tokens=usage.cache_creation_input_tokens, cost_usd=cost, status=status))
+        self.ledger.record(CallRecord(command=command or self.command, model=model, usage=usage,
+                                      status=status))
         log.info("%s %s: %d input + %d output tokens, cache read %d, cache write %d, $%.4f (%s).",
                  "Local" if self.local else "Claude", model, usage.input_tokens, usage.output_tokens,
-                 usage.cache_read_input_tokens, usage.cache_creation_input_tokens, cost, status)
-        return cost
+                 usage.cache_read_tokens, usage.cache_write_tokens, cost, status)
+        return usage
 
     def _newest_model(self, sdk: anthropic.Anthropic) -> str:
         listed = [(str(m.id), str(m.created_at)) for m in sdk.models.list(limit=100)]

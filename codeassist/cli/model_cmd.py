@@ -8,7 +8,7 @@ import click
 
 from codeassist import config as cfg
 from codeassist.cli._common import app
-from codeassist.runtime import gguf, catalogue
+from codeassist.runtime import catalogue, gguf
 
 
 @click.group()
@@ -31,8 +31,9 @@ def list_models(ctx: click.Context, vram: float | None) -> None:
     click.echo(f"{'':2}{'model':28}{'size':>8}{'VRAM':>8}  pulled  description")
     for entry in catalogue.CATALOGUE:
         for quant, size in entry.quants.items():
-            spec = catalogue.ModelChoice(entry, quant).spec
-            pulled = entry.embedded or catalogue.installed_path(catalogue.ModelChoice(entry, quant)) is not None
+            choice = catalogue.ModelChoice(entry, quant)
+            spec = choice.spec
+            pulled = entry.embedded or catalogue.installed_path(choice) is not None
             mark = "*" if spec == current else ("+" if spec == best else " ")
             click.echo(f"{mark} {spec:28}{size:>6.1f}GB{entry.vram_gb(quant):>6.1f}GB  "
                        f"{'yes' if pulled else 'no':6}  "

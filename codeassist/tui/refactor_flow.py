@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.worker import get_current_worker
 
 from codeassist.errors import Cancelled
-from codeassist.refactor.models import CostEstimate, FileDiff, Plan, Progress, RefactorReport
+from codeassist.refactor import CostEstimate, FileDiff, Plan, Progress, RefactorReport
 from codeassist.tui.screens import DiffReviewScreen, PlanScreen
 from codeassist.tui.widgets import AssistantMessage
 

@@ -24,11 +24,11 @@ from prompt_toolkit.output import Output
 from codeassist import paths
 from codeassist.chat.code import preview_write, write_code
 from codeassist.chat.commands import COMMANDS, Command, parse_command
-from codeassist.chat.line_completion import complete_line
 from codeassist.chat.events import Done, Notice, Route, Routed, Token
+from codeassist.chat.line_completion import complete_line
 from codeassist.chat.session import ChatSession
 from codeassist.errors import CodeassistError, UsageError
-from codeassist.refactor.models import CostEstimate, FileDiff, Plan, Progress
+from codeassist.refactor import CostEstimate, FileDiff, Plan, Progress
 
 __all__ = ["PlainChat", "SlashCompleter"]
 
