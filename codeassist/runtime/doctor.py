@@ -13,7 +13,7 @@ from typing import Literal
 
 from codeassist.config import Settings
 from codeassist.errors import CodeassistError, ModelError, ServerBinaryError
-from codeassist.runtime import gguf, catalogue, provision
+from codeassist.runtime import catalogue, gguf, provision
 from codeassist.runtime.llama_client import probe_health
 from codeassist.runtime.server import ManagedServer
 

@@ -18,7 +18,7 @@ import httpx
 
 from codeassist.config import Settings
 from codeassist.errors import ModelError
-from codeassist.runtime import gguf, catalogue
+from codeassist.runtime import catalogue, gguf
 from codeassist.runtime.llama_client import LlamaClient
 from codeassist.runtime.server import ManagedServer
 

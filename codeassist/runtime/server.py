@@ -24,7 +24,7 @@ from typing import Literal
 from codeassist import paths
 from codeassist.config import Settings
 from codeassist.errors import ServerStartError
-from codeassist.runtime import _files, gguf, catalogue, provision
+from codeassist.runtime import _files, catalogue, gguf, provision
 from codeassist.runtime.llama_client import HealthState, probe_health
 
 __all__ = ["ManagedServer", "ServerStatus", "server_command"]
