@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from codeassist.errors import ModelError
-from codeassist.runtime import _files, gguf, catalogue
+from codeassist.runtime import _files, catalogue, gguf
 from tests.support.llama import runtime_settings
 
 

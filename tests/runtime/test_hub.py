@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from codeassist.errors import ModelError
-from codeassist.runtime import hub, catalogue
+from codeassist.runtime import catalogue, hub
 from tests.runtime.hub_server import FakeRepo, serve
 from tests.support.llama import free_port, runtime_settings
 
