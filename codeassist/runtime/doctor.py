@@ -6,6 +6,7 @@ here prints.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -83,11 +84,12 @@ def check_backend(settings: Settings, info: provision.BinaryInfo | None) -> Chec
 
 def check_inprocess() -> Check:
     try:
-        import llama_cpp
-    except ImportError:
-        return Check("llama-cpp-python", "fail", "not installed (needed for token counts and GGUF metadata)",
-                     ("Install codeassist with its dependencies: `pip install -e .`",))
-    return Check("llama-cpp-python", "ok", f"version {getattr(llama_cpp, '__version__', 'unknown')}")
+        llama_cpp = gguf.import_llama_cpp()
+    except ModelError as exc:
+        return _fail("llama-cpp-python", exc)
+    lib = os.environ.get("LLAMA_CPP_LIB_PATH") or "its own folder"
+    return Check("llama-cpp-python", "ok",
+                 f"version {getattr(llama_cpp, '__version__', 'unknown')}, libllama from {lib}")
 
 
 def check_model(settings: Settings) -> Check:
