@@ -106,9 +106,7 @@ def logs(ctx: click.Context, lines: int, follow: bool) -> None:
     if not path.exists():
         click.echo(f"No log yet ({path}); start the server with `codeassist server start`.", err=True)
         return
-    from codeassist.runtime import _files
-
-    text = _files.tail(path, lines)
+    text = srv.log_tail(lines)
     if text:
         click.echo(text)
     if follow:

@@ -131,6 +131,10 @@ class ManagedServer:
     def log_path(self) -> Path:
         return self.state_dir / "server.log"
 
+    def log_tail(self, lines: int) -> str:
+        """The last ``lines`` lines of the server's log ("" when there is none yet)."""
+        return _files.tail(self.log_path, lines)
+
     def _lock(self) -> AbstractContextManager[None]:
         return _files.exclusive_lock(self.state_dir / "server.lock")
 
