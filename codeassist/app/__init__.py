@@ -5,6 +5,14 @@ engine, the index, the Claude client, the ledger, the privacy guard and the refa
 :class:`Application` and contain no wiring of their own. See docs/architecture.md.
 """
 
-from codeassist.app.application import Application, IndexProgress, Problem, index_problem, tiny_model_notice
+from codeassist.app.application import (
+    Application,
+    IndexProgress,
+    Problem,
+    index_problem,
+    index_update_problem,
+    tiny_model_notice,
+)
 
-__all__ = ["Application", "IndexProgress", "Problem", "index_problem", "tiny_model_notice"]
+__all__ = ["Application", "IndexProgress", "Problem", "index_problem", "index_update_problem",
+           "tiny_model_notice"]

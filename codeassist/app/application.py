@@ -39,7 +39,8 @@ if TYPE_CHECKING:
     from codeassist.index.models import Symbol
     from codeassist.refactor import RefactorObserver, RefactorOptions, RefactorReport
 
-__all__ = ["Application", "IndexProgress", "Problem", "index_problem", "tiny_model_notice"]
+__all__ = ["Application", "IndexProgress", "Problem", "index_problem", "index_update_problem",
+           "tiny_model_notice"]
 
 log = logging.getLogger(__name__)
 
@@ -121,8 +122,7 @@ class Application:
         try:
             summary = index.update(progress)
         except CodeassistError as exc:
-            self._on_problem("index", f"The repository index was not brought up to date (it is used as it "
-                                      f"is): {exc}")
+            self._on_problem("index", index_update_problem(exc))
             return None
         log.info("index updated: %s", summary)
         return summary
@@ -245,6 +245,11 @@ class Application:
 def index_problem(exc: CodeassistError) -> str:
     """How every surface says that the index cannot be used."""
     return f"The repository index is not available (working without it): {exc}"
+
+
+def index_update_problem(exc: CodeassistError) -> str:
+    """How every surface says that bringing the index up to date failed."""
+    return f"The repository index was not brought up to date (it is used as it is): {exc}"
 
 
 def tiny_model_notice(settings: Settings, served_model: str | None = None) -> str | None:

@@ -15,7 +15,7 @@ from textual.suggester import Suggester
 from textual.widgets import Input, Markdown, Static
 from textual.widgets._markdown import MarkdownBlock, MarkdownFence
 
-from codeassist.chat.line_completion import complete_line
+from codeassist.chat import complete_line
 
 __all__ = ["AnswerMarkdown", "AssistantMessage", "ChatInput", "CopyableFence", "StatusLine", "UserMessage"]
 
