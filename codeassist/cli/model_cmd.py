@@ -22,11 +22,11 @@ def model() -> None:
 @click.pass_context
 def list_models(ctx: click.Context, vram: float | None) -> None:
     """Show the catalogue: quantisations, size, GPU memory needed, what is pulled and in use."""
-    from codeassist.runtime.doctor import detect_vram_gb
+    from codeassist.runtime import doctor
 
     settings = app(ctx).settings()
     current = "" if settings.model.path else catalogue.parse_spec(settings.model.name).spec
-    vram = vram if vram is not None else detect_vram_gb()
+    vram = vram if vram is not None else doctor.detect_vram_gb()
     best = catalogue.recommend(vram).spec
     click.echo(f"{'':2}{'model':28}{'size':>8}{'VRAM':>8}  pulled  description")
     for entry in catalogue.CATALOGUE:

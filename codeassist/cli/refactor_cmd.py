@@ -154,11 +154,11 @@ def run_refactor(repo: Path, settings: Settings, instruction: str, options: Refa
 
 
 def _undo(repo: Path, branch: str, instruction: str | None) -> None:
-    from codeassist.refactor.undo import undo
+    from codeassist.refactor import undo as undo_module
 
     if instruction:
         fail("--undo takes no instruction.", hint=f"Run: codeassist refactor --undo {branch}")
-    result = undo(repo, branch)
+    result = undo_module.undo(repo, branch)
     click.echo(f"Deleted branch {result.branch} (was {result.commit[:12]}).")
     if result.worktree is not None:
         click.echo(f"Removed its worktree {result.worktree}.")

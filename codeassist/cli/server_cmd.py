@@ -12,9 +12,7 @@ import click
 
 from codeassist.cli._common import app
 from codeassist.config import Settings
-from codeassist.runtime import catalogue, provision
-from codeassist.runtime.llama_client import probe_health
-from codeassist.runtime.server import ManagedServer, ServerStatus
+from codeassist.runtime import ManagedServer, ServerStatus, catalogue, probe_health, provision
 
 BACKENDS = click.Choice(["auto", "cpu", "cuda", "vulkan", "metal"])
 
