@@ -28,6 +28,7 @@ from urllib.parse import urlparse
 
 import anthropic
 import httpx
+import httpx2
 
 from codeassist import config
 from codeassist.claude import pricing
@@ -86,8 +87,12 @@ class ClaudeClient:
         local: bool = False,
         command: str = "claude",
         max_cost: float | None = None,
+        http: httpx2.Client | None = None,
     ) -> None:
+        """``http``: the ``httpx2`` client the SDK sends with (a transport of the caller's, a proxy...);
+        it may be shared and is closed only by its owner. Default: the SDK's own."""
         self.settings = settings
+        self._http = http
         self.ledger = ledger
         self.local = local
         self.command = command
@@ -250,7 +255,8 @@ class ClaudeClient:
     def close(self) -> None:
         """Close the HTTP connections and the ledger's database connection (both reopen on use)."""
         if self._sdk is not None:
-            self._sdk.close()
+            if self._http is None:  # the SDK's own HTTP client; an injected one is its owner's
+                self._sdk.close()
             self._sdk = None
         self.ledger.close()
 
@@ -270,7 +276,7 @@ class ClaudeClient:
                 )
             timeout = anthropic.Timeout(self.settings.claude.timeout, connect=10.0)
             self._sdk = anthropic.Anthropic(api_key=key, base_url=self.base_url, max_retries=0,
-                                            timeout=timeout)
+                                            timeout=timeout, http_client=self._http)
         return self._sdk
 
     def _call(self, fn: Callable[[anthropic.Anthropic], Any]) -> Any:
@@ -333,7 +339,7 @@ class ClaudeClient:
             raise
         except TRANSPORT_ERRORS as exc:
             self._record_partial(stream, params["model"], command)
-            if isinstance(exc, httpx.TimeoutException) or "Timeout" in type(exc).__name__:
+            if isinstance(exc, httpx.TimeoutException | httpx2.TimeoutException):
                 raise Retryable("the answer stalled (read timeout)") from exc
             raise CloudResponseError(
                 "Claude's answer was cut off mid-stream (the connection closed early); "

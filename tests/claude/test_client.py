@@ -7,7 +7,9 @@ import logging
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import httpx2
 import pytest
 
 from codeassist.claude.client import ClaudeClient
@@ -328,3 +330,16 @@ def test_a_stalled_stream_times_out_and_is_retried(anthropic_stub: AnthropicStub
         assert client.turn(Prompt.single("hi")).text == "on time"
     assert "read timeout" in caplog.text
     assert len(anthropic_stub.message_requests) == 2
+
+
+def test_the_http_client_can_be_injected_and_stays_open(
+        anthropic_stub: AnthropicStub, stub_settings: Any, ledger: Ledger) -> None:
+    sent: list[str] = []
+    with httpx2.Client(event_hooks={"request": [lambda request: sent.append(request.url.path)]}) as http:
+        client = ClaudeClient(stub_settings(), ledger, api_key=TEST_API_KEY, command="test", http=http)
+        anthropic_stub.script(reply.text("through the caller's client"))
+        result = client.turn(Prompt.single("hi"))
+        client.close()
+        assert result.text == "through the caller's client"
+        assert "/v1/messages" in sent  # the request went through the injected client
+        assert not http.is_closed  # closing the Claude client leaves the caller's client open
