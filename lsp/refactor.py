@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from codeassist.errors import CodeassistError
+from codeassist.errors import Cancelled, CodeassistError
 from codeassist.refactor import CostEstimate, FileDiff, Plan, Progress, RefactorOptions, RefactorReport
 
 if TYPE_CHECKING:
@@ -77,6 +77,8 @@ async def run_refactor(ls: CodeassistServer, instruction: str) -> dict[str, Any]
     try:
         report = await asyncio.to_thread(backend.app.run_refactor, instruction, RefactorOptions(), observer,
                                          command="lsp", index=index)
+    except Cancelled as exc:  # stopped: a cancellation, not a failure
+        return _finish(ls, token, "cancelled", reason=str(exc))
     except CodeassistError as exc:
         return _finish(ls, token, "failed", reason=str(exc))
     except Exception as exc:  # a bug or an unexpected library error: end the progress, say so, stay up
@@ -108,7 +110,8 @@ def _finish(ls: CodeassistServer, token: str | None, status: str, *, report: Ref
         level = types.MessageType.Info
     else:
         message = f"codeassist: the refactor was not applied ({status}): {reason} Your checkout is unchanged."
-        level = types.MessageType.Warning if status in ("declined", "no_changes") else types.MessageType.Error
+        level = (types.MessageType.Warning if status in ("declined", "cancelled", "no_changes")
+                 else types.MessageType.Error)
     if token is not None:
         ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
     ls.window_show_message(types.ShowMessageParams(type=level, message=message))

@@ -181,6 +181,8 @@ class ChatApp(App[None]):
                 self.ask(text[1:] if text.startswith("//") else text)
             else:
                 await commands.run(self, command)
+        except Cancelled as exc:  # stopped by the user: not an error
+            await self.say(str(exc), "notice")
         except CodeassistError as exc:
             await self.say(str(exc), "error")
 

@@ -46,7 +46,7 @@ from codeassist.chat import (
     parse_command,
     run_command,
 )
-from codeassist.errors import CodeassistError
+from codeassist.errors import Cancelled, CodeassistError
 from codeassist.refactor import CostEstimate, FileDiff, Plan, Progress
 
 __all__ = ["PlainChat", "SlashCompleter"]
@@ -109,6 +109,8 @@ class PlainChat:
                 await self.answer(text[1:] if text.startswith("//") else text)
             else:
                 await self.command(command)
+        except Cancelled as exc:  # stopped by the user: not an error
+            self.say(f"[stopped] {exc}")
         except CodeassistError as exc:
             self.say(f"error: {exc}")
 
