@@ -24,7 +24,7 @@ from codeassist.chat.history import History, StoredMessage
 from codeassist.chat.prompt import SYSTEM_INTRO, Turn, build_context, build_system, fit_history
 from codeassist.chat.routing import RoutingInputs, decide
 from codeassist.claude.datatypes import Usage
-from codeassist.config import Settings, anthropic_api_key
+from codeassist.config import Settings
 from codeassist.errors import CloudAuthError, CodeassistError, PrivacyError
 from codeassist.refactor.models import RefactorObserver, RefactorOptions, RefactorReport
 from codeassist.runtime import CHAT_SLOT, ChatParams
@@ -119,9 +119,8 @@ class ChatSession:
 
     @property
     def claude_ready(self) -> bool:
-        if self.claude is None:
-            return False
-        return anthropic_api_key() is not None
+        """A Claude client was handed in (the application builds one only with an API key)."""
+        return self.claude is not None
 
     @property
     def local_budget(self) -> int:
