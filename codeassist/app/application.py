@@ -204,18 +204,30 @@ class Application:
         return self.root
 
     # ---- chat ------------------------------------------------------------------------------
-    def chat_session(self, *, update_index: bool = False) -> ChatSession:
+    def chat_session(self, *, update_index: bool = False, claude: bool | None = None) -> ChatSession:
         """A chat session for this repository: the runtime (server started lazily), the index if it
         can be opened (brought up to date when ``update_index``; the Textual chat does it in the
-        background), Claude if it is allowed and set up, and the history if it is on."""
+        background), Claude if it is allowed and set up (``claude``: True always, False never), the
+        engine for snippets, the refactor runner and the history if it is on."""
         from codeassist.chat.history import History
         from codeassist.chat.session import ChatSession
 
         history = History.open() if self.settings.chat.history else None
         if history is not None:
             self._histories.append(history)
-        return ChatSession(self.settings, self.runtime, self.open_index(update=update_index),
-                           self.claude_if_ready(command="chat"), root=self.root, history=history)
+        index = self.open_index(update=update_index)
+        if claude is None:
+            client = self.claude_if_ready(command="chat")
+        else:
+            client = self.claude(command="chat") if claude else None
+
+        def refactors(instruction: str, options: RefactorOptions, observer: RefactorObserver,
+                      cancel: threading.Event | None) -> RefactorReport:
+            return self.run_refactor(instruction, options, observer, index=index, claude=client,
+                                     cancel=cancel)
+
+        return ChatSession(self.settings, self.runtime, index, client, root=self.root, history=history,
+                           engine=self.completion_engine(index), refactors=refactors)
 
     # ---- lifetime --------------------------------------------------------------------------
     async def aclose(self) -> None:

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +25,7 @@ from codeassist.chat.prompt import SYSTEM_INTRO, Turn, build_context, build_syst
 from codeassist.chat.routing import RoutingInputs, decide
 from codeassist.claude.datatypes import Usage
 from codeassist.config import Settings
-from codeassist.errors import CloudAuthError, CodeassistError, PrivacyError
+from codeassist.errors import CloudAuthError, CodeassistError, ModelServerError, PrivacyError
 from codeassist.refactor.models import RefactorObserver, RefactorOptions, RefactorReport
 from codeassist.runtime import CHAT_SLOT, ChatParams
 
@@ -35,7 +35,10 @@ if TYPE_CHECKING:
     from codeassist.index import RepoIndex
     from codeassist.runtime import LocalRuntime
 
-__all__ = ["ChatSession", "SessionTotals"]
+__all__ = ["ChatSession", "Refactors", "SessionTotals"]
+
+# (instruction, options, observer, cancel) -> report: the application's refactor runner
+Refactors = Callable[[str, RefactorOptions, RefactorObserver, threading.Event | None], RefactorReport]
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +79,9 @@ class ChatSession:
     """One conversation in one repository.
 
     ``runtime`` gives the local llama-server client, ``index`` the repo map and symbols (None: no
-    index), ``claude`` the Claude client (None: Claude is not set up).
+    index), ``claude`` the Claude client (None: Claude is not set up), ``engine`` the completion
+    engine that writes snippets and ``refactors`` runs the refactor planner (both None: no snippets,
+    no refactors). :meth:`codeassist.app.Application.chat_session` builds them all.
     """
 
     def __init__(
@@ -88,6 +93,8 @@ class ChatSession:
         *,
         root: Path | None = None,
         history: History | None = None,
+        engine: CompletionEngine | None = None,
+        refactors: Refactors | None = None,
     ) -> None:
         self.settings = settings
         self.runtime = runtime
@@ -102,7 +109,8 @@ class ChatSession:
         self.conversation: int | None = None
         self.guard = cloud.make_guard(settings)
         self.last_snippet: str | None = None
-        self._engine: CompletionEngine | None = None
+        self._engine = engine
+        self._refactors = refactors
 
     # --- routing -------------------------------------------------------------------------
     @property
@@ -242,11 +250,9 @@ class ChatSession:
     # --- snippets and refactors ---------------------------------------------------------
     async def snippet(self, instruction: str) -> str:
         """Code for ``instruction`` from the local model (kept for /apply); nothing leaves the machine."""
-        from codeassist.completion import CompletionEngine
-
         if self._engine is None:
-            self._engine = CompletionEngine(self.runtime, self.context.index,  # type: ignore[arg-type]
-                                            self.settings.completion, root=self.root)
+            raise ModelServerError("This chat has no completion engine for snippets.",
+                                   hint="Open the chat with `codeassist chat` (the application builds it).")
         files, _ = self.context.read_files()
         context = "\n\n".join(f"# {f.path}\n{f.text}" for f in files)[-SNIPPET_CONTEXT_CHARS:]
         code = await self._engine.generate_snippet(instruction, context)
@@ -260,18 +266,14 @@ class ChatSession:
         """Run the refactor planner (blocking; surfaces call it on a worker thread).
 
         Setting ``cancel`` stops it (Claude's stream is closed; nothing is committed)."""
-        from codeassist.refactor.runner import RefactorRunner
-
         self.guard.check_cloud()
-        if self.claude is None:
+        if self.claude is None or self._refactors is None:
             raise CloudAuthError(
                 "Refactors need Claude, and Claude is not set up (no ANTHROPIC_API_KEY).",
                 hint="Set ANTHROPIC_API_KEY, or run `codeassist refactor --local` in a shell.")
-        runner = RefactorRunner(self.root, self.settings, self.claude, self.context.index)
         spent_before = self.claude.spent_usd
         try:
-            report: RefactorReport = runner.run(instruction, RefactorOptions(files=self.context.files),
-                                                observer, cancel)
+            report = self._refactors(instruction, RefactorOptions(files=self.context.files), observer, cancel)
         except BaseException:  # stopped or failed: what was spent still counts
             self.totals.claude += Usage(cost_usd=self.claude.spent_usd - spent_before)
             raise
