@@ -27,6 +27,8 @@ from tests.tui.test_repl import run_repl
 
 SIZE = (110, 40)
 CODE = "def add(a, b):\n    return a + b\n"
+# short snippets, and room for a loaded machine (a snippet may take 4x completion.timeout)
+SLOW_MACHINE = {"completion.n_predict": 24, "completion.timeout": 30.0}
 
 # (command line, what both surfaces show for it); the lines run in this order
 SCRIPT: list[tuple[str, str]] = [
@@ -64,7 +66,7 @@ def _tui_text(app: ChatApp) -> str:
 
 
 async def test_every_command_in_the_textual_chat(repo: Path, llama_server: LlamaServerInfo) -> None:
-    session = make_session(repo, settings_for(repo, llama_server, **{"completion.n_predict": 24}))
+    session = make_session(repo, settings_for(repo, llama_server, **SLOW_MACHINE))
     app = ChatApp(session)
     async with app.run_test(size=SIZE) as pilot:
         await submit(pilot, "/help")
@@ -98,7 +100,7 @@ async def test_every_command_in_the_textual_chat(repo: Path, llama_server: Llama
 
 
 async def test_every_command_in_the_plain_repl(repo: Path, llama_server: LlamaServerInfo) -> None:
-    session = make_session(repo, settings_for(repo, llama_server, **{"completion.n_predict": 24}))
+    session = make_session(repo, settings_for(repo, llama_server, **SLOW_MACHINE))
     out = io.StringIO()
     lines = ["/help\n", *(f"{line}\n" for line, _ in SCRIPT), "/local what does fetch do?\n",
              "/snippet a function that adds two numbers\n", "/copy\n", "/apply shop/util.py\n", "y\n",
