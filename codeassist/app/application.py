@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING
 
 from codeassist import config
 from codeassist.claude.ledger import Ledger
-from codeassist.claude.privacy import PrivacyGuard
 from codeassist.config import Settings
 from codeassist.errors import CodeassistError
+from codeassist.privacy import PrivacyGuard
 from codeassist.runtime import LocalRuntime
 
 if TYPE_CHECKING:
@@ -77,6 +77,11 @@ class Application:
         """The local llama-server runtime (attached or started on first use)."""
         if self._runtime is None:
             self._runtime = LocalRuntime(self.settings)
+        return self._runtime
+
+    @property
+    def built_runtime(self) -> LocalRuntime | None:
+        """The runtime if something has used it already (no runtime is built just to look)."""
         return self._runtime
 
     def notice(self, served_model: str | None = None) -> str | None:
@@ -141,17 +146,20 @@ class Application:
     @property
     def privacy_guard(self) -> PrivacyGuard:
         """A privacy guard of these settings (offline refusal, secret files, redaction)."""
-        return PrivacyGuard(self.settings.privacy)
+        return PrivacyGuard.from_settings(self.settings)
 
-    def claude(self, *, command: str = "claude", local: bool = False,
-               max_cost: float | None = None) -> ClaudeClient:
-        """A Claude client booking into the ledger (``local``: the local server's ``/v1/messages``)."""
+    def claude(self, *, command: str = "claude", local: bool = False, max_cost: float | None = None,
+               show_request: Callable[[str], None] | None = None) -> ClaudeClient:
+        """A Claude client booking into the ledger and the egress audit, with the privacy guard
+        (``local``: the local server's ``/v1/messages``; ``show_request``: print the redacted
+        request instead of sending it)."""
         from codeassist.claude.client import ClaudeClient
 
         base_url = self._local_messages_url() if local else None
         key = None if local else config.anthropic_api_key()
         client = ClaudeClient(self.settings, self.ledger, api_key=key, local=local, base_url=base_url,
-                              command=command, max_cost=max_cost)
+                              command=command, max_cost=max_cost, guard=self.privacy_guard,
+                              show_request=show_request)
         self._clients.append(client)
         return client
 
@@ -166,8 +174,10 @@ class Application:
             return None
 
     def _local_messages_url(self) -> str:
-        if self.settings.server.url:
-            return self.settings.server.url
+        if self.settings.server.url:  # a server elsewhere: it must have the Messages API
+            from codeassist.runtime.connect import check_messages_api
+
+            return check_messages_api(self.settings)
         server = self.runtime.server
         assert server is not None  # no server.url: the runtime manages one
         log.info("starting the local llama-server for /v1/messages")
@@ -176,8 +186,8 @@ class Application:
     # ---- refactors ------------------------------------------------------------------------
     def run_refactor(self, instruction: str, options: RefactorOptions, observer: RefactorObserver, *,
                      command: str = "refactor", index: RepoIndex | None = None,
-                     claude: ClaudeClient | None = None,
-                     cancel: threading.Event | None = None) -> RefactorReport:
+                     claude: ClaudeClient | None = None, cancel: threading.Event | None = None,
+                     show_request: Callable[[str], None] | None = None) -> RefactorReport:
         """Plan and land a refactor (blocking). The repository and ``options.base`` are checked
         before the index is brought up to date; ``claude`` defaults to a new client for it."""
         from codeassist.refactor.gitops import GitRepo
@@ -186,7 +196,8 @@ class Application:
         root = self._require_root()
         GitRepo.open(root).resolve_commit(options.base)  # bad repository or base: say so before indexing
         own = claude is None
-        client = claude or self.claude(command=command, local=options.local, max_cost=options.max_cost)
+        client = claude or self.claude(command=command, local=options.local, max_cost=options.max_cost,
+                                       show_request=show_request)
         try:
             if index is None:
                 index = self.open_index()
@@ -269,7 +280,7 @@ def tiny_model_notice(settings: Settings, served_model: str | None = None) -> st
     catalogue), or, attached to a server, the served model when its name says it is the tiny one."""
     from codeassist.runtime import catalogue
 
-    notice = catalogue.tiny_model_notice(settings)
+    notice = catalogue.offline_model_notice(settings)
     if notice is not None or not served_model:
         return notice
     if any(marker in served_model.lower() for marker in TINY_MARKERS):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import click
@@ -106,12 +106,14 @@ def print_report(report: RefactorReport) -> None:
 @click.option("--test-cmd", metavar="CMD", help="Shell command run in the worktree; must pass.")
 @click.option("--keep-worktree", is_flag=True, help="Keep the worktree (under .git/codeassist-worktrees).")
 @click.option("--show-diffs", is_flag=True, help="Print the diffs at review without asking.")
+@click.option("--show-request", is_flag=True,
+              help="Print the exact (redacted) first request Claude would get, and send nothing.")
 @click.option("--undo", "undo_branch", metavar="BRANCH", help="Delete a branch made by codeassist refactor.")
 @click.pass_context
 def refactor(ctx: click.Context, instruction: str | None, branch: str | None, base: str,
              files: tuple[str, ...], dry_run: bool, yes: bool, max_cost: float | None, model: str | None,
              local: bool, offline: bool, test_cmd: str | None, keep_worktree: bool, show_diffs: bool,
-             undo_branch: str | None) -> None:
+             show_request: bool, undo_branch: str | None) -> None:
     """Plan a multi-file refactor and land it on a new git branch.
 
     Your current branch, index and working tree (uncommitted changes included) are never
@@ -132,7 +134,8 @@ def refactor(ctx: click.Context, instruction: str | None, branch: str | None, ba
         branch=branch, base=base, files=_split(files), dry_run=dry_run, yes=yes, max_cost=max_cost,
         local=local, test_cmd=test_cmd, keep_worktree=keep_worktree,
     )
-    report = run_refactor(a.repo, settings, instruction, options, CliObserver(show_diffs=show_diffs))
+    report = run_refactor(a.repo, settings, instruction, options, CliObserver(show_diffs=show_diffs),
+                          show_request=click.echo if show_request else None)
     print_report(report)
     if report.status == "declined":
         raise Cancelled(report.reason)
@@ -143,12 +146,12 @@ def refactor(ctx: click.Context, instruction: str | None, branch: str | None, ba
 
 
 def run_refactor(repo: Path, settings: Settings, instruction: str, options: RefactorOptions,
-                 observer: CliObserver) -> RefactorReport:
+                 observer: CliObserver, show_request: Callable[[str], None] | None = None) -> RefactorReport:
     application = Application(settings, repo)
     if options.local and not settings.server.url:
         click.echo("· local: starting the local llama-server.", err=True)
     try:
-        return application.run_refactor(instruction, options, observer)
+        return application.run_refactor(instruction, options, observer, show_request=show_request)
     finally:
         application.close()
 

@@ -117,7 +117,7 @@ def pull(spec: str, *, root: Path | None = None, endpoint: str | None = None, fo
     choice = catalogue.parse_spec(spec)
     root = root or catalogue.models_dir()
     if choice.entry.embedded:
-        path = catalogue.tiny_model_path()
+        path = catalogue.embedded_model_path(choice.entry.name)
         return PulledModel(choice.spec, path, _files.sha256_of(path), path.stat().st_size, True)
     existing = catalogue.installed_path(choice, root)
     manifest_file = catalogue.manifest_path(choice, root)
