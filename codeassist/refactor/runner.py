@@ -15,7 +15,7 @@ from pathlib import Path
 
 from codeassist.claude import pricing
 from codeassist.claude.client import ClaudeClient
-from codeassist.claude.datatypes import Prompt
+from codeassist.claude.datatypes import CostEstimate, Prompt
 from codeassist.config import Settings
 from codeassist.errors import Cancelled, CostLimitError, GitError, UsageError
 from codeassist.refactor import planner
@@ -23,7 +23,6 @@ from codeassist.refactor.context import Budget, Context, IndexLike, gather
 from codeassist.refactor.editor_tool import EditorTool, tool_definitions
 from codeassist.refactor.gitops import TRAILER, GitRepo, Worktree, worktree_for
 from codeassist.refactor.models import (
-    CostEstimate,
     Plan,
     Progress,
     RefactorObserver,
@@ -127,8 +126,8 @@ class RefactorRunner:
             one.input_tokens * price.cache_read + OUTPUT_PER_TURN_ESTIMATE * (price.output + price.input)
         ) / 1_000_000
         estimate = CostEstimate(model=one.model, input_tokens=one.input_tokens,
-                                max_output_tokens=one.max_output_tokens, usd_plan=one.usd,
-                                usd_total=one.usd + edits, edit_turns=EDIT_TURNS_ESTIMATE,
+                                max_output_tokens=one.max_output_tokens, usd_plan=one.usd_plan,
+                                usd_total=one.usd_plan + edits, edit_turns=EDIT_TURNS_ESTIMATE,
                                 local=options.local)
         limit = self.client.max_cost if options.max_cost is None else options.max_cost
         if not options.local and estimate.usd_total > limit:
