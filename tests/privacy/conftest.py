@@ -75,7 +75,8 @@ def secret_repo(tmp_path: Path) -> SecretRepo:
     outside = tmp_path / "outside" / "shadow.py"
     outside.parent.mkdir(parents=True)
     outside.write_text(f'ROOT_PASSWORD = "{OUTSIDE_SECRET}"\n')
-    everything = {**files, "shop/__init__.py": "", "shop/store.py": STORE, ".env": f"DB_PASSWORD={ENV_SECRET}\n",
+    everything = {**files, "shop/__init__.py": "", "shop/store.py": STORE,
+                  ".env": f"DB_PASSWORD={ENV_SECRET}\n",
                   ".gitignore": "local/\n", "local/settings_local.py": f'SECRET = "{IGNORED_SECRET}"\n',
                   "README.md": "# shop\n\nA small shop service.\n"}
     for rel, text in everything.items():

@@ -94,7 +94,7 @@ async def chat_mentioned_paths(repo: SecretRepo, stub: AnthropicStub, client_for
                                           "deploy/gcp-runtime.json: which one is wrong?")
     assert any("app/shadow.py" in n and "outside the repository" in n for n in notices)
     sent = stub.message_requests[-1]["system"][-1]["text"]
-    assert "File deploy/gcp-runtime.json:" in sent, [ln for ln in sent.splitlines() if "gcp" in ln or "File" in ln]
+    assert "File deploy/gcp-runtime.json:" in sent and "File config/db.ini:" in sent
     return answer
 
 

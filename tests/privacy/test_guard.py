@@ -29,7 +29,7 @@ EXE = str(Path(sys.executable).with_name("codeassist"))
 # -- one egress point -----------------------------------------------------------------------------
 
 def test_only_the_guard_makes_a_sendable_request() -> None:
-    with pytest.raises(TypeError, match="only by PrivacyGuard.seal"):
+    with pytest.raises(TypeError, match=r"only by PrivacyGuard\.seal"):
         GuardedRequest(object(), PrivacyGuard(PrivacySettings()), "{}", b"", None)  # type: ignore[arg-type]
 
 
@@ -67,7 +67,7 @@ def test_the_sdk_is_called_only_with_what_the_guard_released() -> None:
                 assert path.name == "client.py", f"{path}: only the Claude client talks to the API"
                 starred = [kw.value for kw in node.keywords if kw.arg is None]
                 released = starred and isinstance(starred[0], ast.Call) and (
-                    isinstance(starred[0].func, ast.Attribute) and starred[0].func.attr == "release"
+                    (isinstance(starred[0].func, ast.Attribute) and starred[0].func.attr == "release")
                     or isinstance(starred[0].func, ast.Name))
                 names = {kw.arg for kw in node.keywords if kw.arg}
                 assert released or names <= {"model"}, f"{path}:{node.lineno}: body not from guard.release"
@@ -97,8 +97,8 @@ def test_an_edit_of_a_redacted_line_lands_with_the_real_secret(
         reply.text("Renamed."))
     client = client_for(settings, guard=guard, command="refactor")
     report = RefactorRunner(secret_repo.root, settings, client, None).run(
-        "Rename password to db_password in config/db.ini", RefactorOptions(yes=True, branch="refactor/rename"),
-        AcceptAll())
+        "Rename password to db_password in config/db.ini",
+        RefactorOptions(yes=True, branch="refactor/rename"), AcceptAll())
     assert report.status == "committed", report.reason
     landed = git(secret_repo.root, "show", "refactor/rename:config/db.ini")
     assert f"db_password = {planted.value}  ; renamed" in landed
@@ -117,7 +117,8 @@ def test_files_that_must_never_be_read_for_the_cloud(secret_repo: SecretRepo) ->
     root = secret_repo.root
     assert "secret-file pattern" in str(read_for_cloud(guard, root, ".env", named=True).refused)
     assert "outside the repository" in str(read_for_cloud(guard, root, "app/shadow.py", named=True).refused)
-    assert "git ignores it" in str(read_for_cloud(guard, root, "local/settings_local.py", named=False).refused)
+    ignored = read_for_cloud(guard, root, "local/settings_local.py", named=False)
+    assert "git ignores it" in str(ignored.refused)
     assert read_for_cloud(guard, root, "local/settings_local.py", named=True).refused is None  # named: ok
     (root / "blob.py").write_bytes(b"\x00\x01binary")
     assert "binary" in str(read_for_cloud(guard, root, "blob.py", named=True).refused)
@@ -138,7 +139,8 @@ def test_piped_input_is_checked_before_it_is_used() -> None:
     assert text == "bad \ufffd byte" and "not valid UTF-8" in notes[0]
 
 
-def _ask(repo: Path, stub: AnthropicStub, *args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+def _ask(repo: Path, stub: AnthropicStub, *args: str,
+         stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
     env = {**os.environ, **stub.env(), "CODEASSIST_SERVER_URL": f"http://127.0.0.1:{free_port()}",
            "CODEASSIST_INDEX_WORKERS": "1",
            "CODEASSIST_CLAUDE_MODEL": MODEL, "ANTHROPIC_API_KEY": stub.env().get("ANTHROPIC_API_KEY", "x")}
