@@ -17,7 +17,8 @@ Messages are full sentences that say what went wrong *and what to do next*::
     │   ├── ServerStartError                      port in use, bad model file, died at start
     │   ├── ServerUnavailableError                not reachable / not healthy
     │   ├── ServerRequestError                    HTTP error answer (status, body)
-    │   │   └── InfillUnsupportedError            501 from /infill: model has no FIM tokens
+    │   │   ├── InfillUnsupportedError            501 from /infill: model has no FIM tokens
+    │   │   └── ServerAuthError                   401/403: missing or wrong server.api_key
     │   └── ServerTimeoutError                    request took too long
     ├── ModelError                       exit 5   model files: missing, bad GGUF, pull failed
     ├── CloudError                       exit 6   Claude / Anthropic API
@@ -56,6 +57,7 @@ __all__ = [
     "PrivacyError",
     "RefactorError",
     "RequestShown",
+    "ServerAuthError",
     "ServerBinaryError",
     "ServerRequestError",
     "ServerStartError",
@@ -147,6 +149,10 @@ class ServerRequestError(ModelServerError):
 
 class InfillUnsupportedError(ServerRequestError):
     """``/infill`` answered 501: the model has no FIM tokens (e.g. Gemma)."""
+
+
+class ServerAuthError(ServerRequestError):
+    """The model server refused the request (401/403): ``server.api_key`` is missing or wrong."""
 
 
 class ServerTimeoutError(ModelServerError):

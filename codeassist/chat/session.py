@@ -24,9 +24,10 @@ from codeassist.chat.history import History, StoredMessage
 from codeassist.chat.prompt import SYSTEM_INTRO, Turn, build_context, build_system, fit_history
 from codeassist.chat.routing import RoutingInputs, decide
 from codeassist.config import Settings, anthropic_api_key
-from codeassist.errors import CloudAuthError, CodeassistError, PrivacyError
+from codeassist.errors import CloudAuthError, CodeassistError, ModelError, PrivacyError
 from codeassist.refactor.models import RefactorObserver, RefactorOptions, RefactorReport
 from codeassist.runtime import CHAT_SLOT, ChatParams
+from codeassist.runtime.models import DEFAULT_MODEL
 
 if TYPE_CHECKING:
     from codeassist.claude.client import ClaudeClient
@@ -118,7 +119,7 @@ class ChatSession:
             text=text, mode=force or self.mode, cloud_allowed=self.cloud_allowed,
             claude_ready=self.claude_ready, context_files=self.context.files,
             prompt_tokens=estimate_tokens(text) + files_tokens + min(history_tokens, self.local_budget // 3),
-            local_budget=self.local_budget,
+            local_budget=self.local_budget, local_can_chat=self.runtime.chat_problem() is None,
         )
         return decide(inputs)
 
@@ -173,6 +174,11 @@ class ChatSession:
             return self.claude_model
 
     async def _local_events(self, text: str, state: _AnswerState) -> AsyncGenerator[ChatEvent, None]:
+        problem = self.runtime.chat_problem()
+        if problem is not None:
+            raise ModelError(problem, hint=f"Chat with a model that can: `codeassist model use "
+                                           f"{DEFAULT_MODEL}` (offline) or Gemma 4; or set "
+                                           "ANTHROPIC_API_KEY to chat with Claude.")
         budget = self.local_budget
         files, _ = self.context.read_files()
         map_tokens = min(self.settings.index.map_tokens, budget // 4)

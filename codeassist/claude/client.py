@@ -114,7 +114,7 @@ class ClaudeClient:
         if not settings.server.url:  # never fall back to the cloud endpoint in local mode
             raise ConfigError("Local mode needs the llama-server URL, and none was given.",
                               hint="Start it with `codeassist server start`, or set server.url.")
-        return settings.server.url
+        return settings.server.url[0]
 
     # -- public API -------------------------------------------------------------------------
 

@@ -190,7 +190,9 @@ def _open_index(repo: Path, settings: Settings) -> RepoIndex | None:
 
 def _local_url(settings: Settings) -> str:
     if settings.server.url:
-        return settings.server.url
+        from codeassist.runtime.connect import check_messages_api
+
+        return check_messages_api(settings)
     from codeassist.runtime.server import ManagedServer
 
     click.echo("· local: starting the local llama-server.", err=True)

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib.util
 import io
 import logging
+import os
+import sys
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from codeassist.errors import ModelError
+from codeassist.runtime import provision
 
-__all__ = ["GGUFInfo", "Tokenizer", "check_gguf_file", "read_info"]
+__all__ = ["FimTokens", "GGUFInfo", "Tokenizer", "check_gguf_file", "fim_tokens", "import_llama_cpp",
+           "read_info"]
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +75,38 @@ def check_gguf_file(path: Path) -> None:
                          hint="llama-server needs a .gguf file; pull one with `codeassist model pull NAME`.")
 
 
+def import_llama_cpp() -> Any:
+    """llama-cpp-python, on the ``libllama`` built with llama-server when it has none of its own.
+
+    codeassist installs llama-cpp-python without compiling llama.cpp a second time
+    (``CMAKE_ARGS=-DLLAMA_BUILD=OFF``); the package then loads its library from
+    ``LLAMA_CPP_LIB_PATH``, which is read once, at import. A library shipped inside the package
+    (a plain ``pip install llama-cpp-python``) or a path the user set is left alone.
+    """
+    if "llama_cpp" not in sys.modules and not os.environ.get("LLAMA_CPP_LIB_PATH"):
+        spec = importlib.util.find_spec("llama_cpp")
+        own = [Path(p) / "lib" / provision.LIBRARY_NAME for p in (spec.submodule_search_locations or [])] \
+            if spec is not None else []
+        built = provision.library_dir()
+        if built is not None and not any(lib.is_file() for lib in own):
+            os.environ["LLAMA_CPP_LIB_PATH"] = str(built)
+    try:
+        import llama_cpp  # heavy: imported only when a tokenizer or metadata is needed
+    except ImportError as exc:
+        raise ModelError("llama-cpp-python is not installed (needed for token counts and GGUF metadata).",
+                         hint="Run ./scripts/setup.sh, or `pip install -e .` in the project.") from exc
+    except (OSError, RuntimeError) as exc:  # its loader raises RuntimeError when libllama is missing
+        raise ModelError(f"llama-cpp-python cannot load libllama: {exc}",
+                         hint="Build it once with `codeassist server build` (it builds llama-server and "
+                              "libllama together), or set LLAMA_CPP_LIB_PATH to a folder holding "
+                              f"{provision.LIBRARY_NAME}.") from exc
+    return llama_cpp
+
+
 def _load_vocab(path: Path) -> Any:
     """A llama_cpp.Llama holding only the vocabulary of ``path``."""
     check_gguf_file(path)
-    import llama_cpp  # heavy: imported only when a tokenizer or metadata is needed
+    llama_cpp = import_llama_cpp()
 
     # verbose=False would make llama-cpp-python point file descriptors 1 and 2 at /dev/null
     # while it loads: process-wide, so whatever another thread writes meanwhile (the language
@@ -138,8 +171,7 @@ def _close_all() -> None:
 def _has_fim(llm: Any, metadata: dict[str, str]) -> bool:
     if all(key in metadata for key in _FIM_KEYS):
         return True
-    import llama_cpp
-
+    llama_cpp = import_llama_cpp()
     vocab = llama_cpp.llama_model_get_vocab(llm.model)
     pre = llama_cpp.llama_vocab_fim_pre(vocab)
     suf = llama_cpp.llama_vocab_fim_suf(vocab)
@@ -167,6 +199,38 @@ def read_info(path: str | Path) -> GGUFInfo:
         n_vocab=int(llm.n_vocab()),
         size_bytes=path.stat().st_size,
     )
+
+
+@dataclass(frozen=True)
+class FimTokens:
+    """The text of a model's fill-in-the-middle tokens (``rep``/``sep``: repo-level context, or "")."""
+
+    pre: str
+    suf: str
+    mid: str
+    rep: str = ""
+    sep: str = ""
+
+
+def fim_tokens(path: str | Path) -> FimTokens | None:
+    """The FIM tokens of the model at ``path`` as text, or None when it has none."""
+    llama_cpp = import_llama_cpp()
+
+    llm = _vocab(Path(path).expanduser().resolve())
+    vocab = llama_cpp.llama_model_get_vocab(llm.model)
+
+    def text(token: int) -> str:
+        if token < 0:
+            return ""
+        raw: bytes | None = llama_cpp.llama_vocab_get_text(vocab, token)
+        return raw.decode("utf-8", "replace") if raw else ""
+
+    pre, suf, mid = (text(f(vocab)) for f in (llama_cpp.llama_vocab_fim_pre, llama_cpp.llama_vocab_fim_suf,
+                                               llama_cpp.llama_vocab_fim_mid))
+    if not (pre and suf and mid):
+        return None
+    return FimTokens(pre, suf, mid, rep=text(llama_cpp.llama_vocab_fim_rep(vocab)),
+                     sep=text(llama_cpp.llama_vocab_fim_sep(vocab)))
 
 
 class Tokenizer:

@@ -1,12 +1,14 @@
-"""Finding, building and checking the native ``llama-server`` binary.
+"""Finding, building and checking the native ``llama-server`` binary and ``libllama``.
 
 Resolution order: ``server.binary`` from config, then ``llama-server`` on PATH, then the build
-cached under ``~/.cache/codeassist/llama-server/llama.cpp-<version>-<backend>/build/bin``.
+cached under ``~/.cache/codeassist/llama.cpp/<version>-<backend>/build/bin``.
 
 The build takes llama.cpp from the llama-cpp-python source distribution (which vendors a
-llama.cpp with ``/infill`` and ``/v1/messages``) and compiles only the server, statically, once per
-machine and backend. A stamp file next to the build records what was built and the binary's
-sha256; a cached binary is used only when it matches its stamp and ``--version`` runs.
+llama.cpp with ``/infill`` and ``/v1/messages``) and compiles it once per machine and backend, in
+one cmake build with shared libraries: ``llama-server`` and the ``libllama`` that the in-process
+tokenizer (llama-cpp-python, installed without a library of its own) loads. A stamp file next to
+the build records what was built and the binary's sha256; a cached binary is used only when it
+matches its stamp and ``--version`` runs.
 """
 
 from __future__ import annotations
@@ -29,13 +31,14 @@ from codeassist.config import Settings
 from codeassist.errors import ServerBinaryError
 from codeassist.runtime import _files
 
-__all__ = ["BinaryInfo", "build_server", "cache_root", "ensure_server_binary", "resolve_backend"]
+__all__ = ["BinaryInfo", "build_server", "cache_root", "ensure_server_binary", "library_dir",
+           "resolve_backend"]
 
 log = logging.getLogger(__name__)
 
 LLAMA_CPP_PYTHON_VERSION = "0.3.36"
 BASE_CMAKE_FLAGS = (
-    "-DBUILD_SHARED_LIBS=OFF", "-DLLAMA_BUILD_SERVER=ON", "-DLLAMA_BUILD_TOOLS=ON",
+    "-DBUILD_SHARED_LIBS=ON", "-DLLAMA_BUILD_SERVER=ON", "-DLLAMA_BUILD_TOOLS=ON",
     "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF", "-DLLAMA_CURL=OFF",
     "-DCMAKE_BUILD_TYPE=Release",
 )
@@ -44,6 +47,8 @@ BACKEND_FLAGS: dict[str, tuple[str, ...]] = {
 }
 GPU_BACKENDS = frozenset({"cuda", "vulkan", "metal"})
 STAMP_NAME = "codeassist-build.json"
+BUILD_TARGETS = ("llama-server", "llama")  # the server and the library llama-cpp-python loads
+LIBRARY_NAME = {"darwin": "libllama.dylib", "win32": "llama.dll"}.get(sys.platform, "libllama.so")
 _DEVICE_RE = re.compile(r"^\s*(CUDA|Vulkan|Metal|ROCm|SYCL|MTL)\d*\s*:", re.IGNORECASE | re.MULTILINE)
 
 
@@ -60,15 +65,28 @@ class BinaryInfo:
 
 
 def cache_root() -> Path:
-    return paths.cache_dir() / "llama-server"
+    return paths.cache_dir() / "llama.cpp"
 
 
 def build_dir_for(backend: str) -> Path:
-    return cache_root() / f"llama.cpp-{LLAMA_CPP_PYTHON_VERSION}-{backend}"
+    return cache_root() / f"{LLAMA_CPP_PYTHON_VERSION}-{backend}"
 
 
 def cached_binary(backend: str) -> Path:
     return build_dir_for(backend) / "build" / "bin" / "llama-server"
+
+
+def library_dir() -> Path | None:
+    """The folder holding a cached build's ``libllama`` (CPU build first), or None before a build.
+
+    llama-cpp-python is installed without a library of its own; it loads the one built here,
+    found through ``LLAMA_CPP_LIB_PATH`` (see :func:`codeassist.runtime.gguf`).
+    """
+    for backend in dict.fromkeys(("cpu", *BACKEND_FLAGS)):
+        folder = cached_binary(backend).parent
+        if (folder / LIBRARY_NAME).is_file():
+            return folder
+    return None
 
 
 def _gpu_present() -> bool:
@@ -151,7 +169,8 @@ def _stamp_matches(backend: str, binary: Path) -> bool:
     if stamp is None:
         return False
     return bool(stamp.get("sha256") == _files.sha256_of(binary)
-                and stamp.get("cmake_flags") == list(_cmake_flags(backend)))
+                and stamp.get("cmake_flags") == list(_cmake_flags(backend))
+                and (binary.parent / LIBRARY_NAME).is_file())
 
 
 def _cached_info(backend: str) -> BinaryInfo | None:
@@ -232,7 +251,8 @@ def _reuse_cached(backend: str, binary: Path, say: Reporter) -> BinaryInfo | Non
     if info is not None:
         say(f"llama-server already built: {binary} ({info.version}, backend {backend})")
         return info
-    if binary.is_file() and not _build_running(binary.parent.parent):
+    if (binary.is_file() and (binary.parent / LIBRARY_NAME).is_file()
+            and not _build_running(binary.parent.parent)):
         try:
             info = probe_binary(binary, "cache", backend_hint=backend)
         except ServerBinaryError:
@@ -325,9 +345,10 @@ def _compile(source: Path, build_dir: Path, backend: str, say: Reporter) -> None
     say(f"configuring llama.cpp ({backend}); log: {log_path}")
     _run_logged(["cmake", "-B", str(build_dir / "build"), "-S", str(source / "vendor" / "llama.cpp"),
                  *_cmake_flags(backend)], log_path, "Configuring llama.cpp")
-    say(f"compiling llama-server with {jobs} jobs (about 10 minutes on 2 cores)")
-    _run_logged(["cmake", "--build", str(build_dir / "build"), "--target", "llama-server", "-j", jobs],
-                log_path, "Compiling llama-server")
+    say(f"compiling llama-server and libllama with {jobs} jobs (about 10 minutes on 2 cores, "
+        f"once per machine)")
+    _run_logged(["cmake", "--build", str(build_dir / "build"), "--target", *BUILD_TARGETS, "-j", jobs],
+                log_path, "Compiling llama.cpp")
 
 
 def _run_logged(cmd: list[str], log_path: Path, what: str) -> None:

@@ -48,3 +48,19 @@ def test_metadata_and_exact_token_counts(llama_server: LlamaServerInfo) -> None:
     tokens = tokenizer.tokenize("def area(radius):")
     assert 0 < len(tokens) < len("def area(radius):")
     assert tokenizer.detokenize(tokens) == "def area(radius):"
+
+
+LIBRARY_PROBE = textwrap.dedent("""
+    import sys
+    from codeassist.runtime import gguf
+    gguf.Tokenizer(sys.argv[1]).count("def main():")
+    print([ln.split()[-1] for ln in open("/proc/self/maps") if "libllama" in ln][0])
+""")
+
+
+def test_the_tokenizer_runs_on_the_libllama_built_with_the_server(llama_server: LlamaServerInfo) -> None:
+    """llama.cpp is compiled once: llama-cpp-python loads the library of the server's build."""
+    run = subprocess.run([sys.executable, "-c", LIBRARY_PROBE, str(llama_server.model)],
+                         capture_output=True, text=True, timeout=120, check=True)
+    loaded = run.stdout.strip().splitlines()[-1]
+    assert loaded.startswith(str(llama_server.binary.parent)), loaded

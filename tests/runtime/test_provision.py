@@ -26,6 +26,12 @@ def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return cache
 
 
+def _copy_libraries(source: Path, target: Path) -> None:
+    """The shared libraries of a build (libllama, libggml*, ...) that llama-server runs with."""
+    for lib in source.glob("lib*.so*"):
+        shutil.copy2(lib, target / lib.name)
+
+
 def test_configured_binary_is_probed(llama_server: LlamaServerInfo, tmp_path: Path) -> None:
     settings = runtime_settings(tmp_path, **{"server.binary": str(llama_server.binary)})
     info = provision.ensure_server_binary(settings)
@@ -54,6 +60,9 @@ def test_cached_build_is_adopted_verified_and_rejected_when_tampered(
     cached = provision.cached_binary("cpu")
     cached.parent.mkdir(parents=True)
     shutil.copy2(llama_server.binary, cached)
+    assert provision.library_dir() is None  # a build is the server and libllama, made together
+    _copy_libraries(llama_server.binary.parent, cached.parent)
+    assert provision.library_dir() == cached.parent
     # a binary without a stamp is not trusted until `server build` verified it
     with pytest.raises(ServerBinaryError):
         provision.ensure_server_binary(settings)
@@ -76,12 +85,14 @@ def test_cached_build_is_adopted_verified_and_rejected_when_tampered(
 def test_backend_choice_and_cmake_flags(tmp_path: Path) -> None:
     settings = load_settings(None, env={"CODEASSIST_GPU": "cuda"}, user_config=tmp_path / "none.toml")
     assert provision.resolve_backend(settings) == "cuda"
-    assert provision.build_dir_for("cuda").name == "llama.cpp-0.3.36-cuda"
+    assert provision.build_dir_for("cuda").name == "0.3.36-cuda"
+    assert provision.build_dir_for("cuda").parent.name == "llama.cpp"
     assert "-DGGML_CUDA=ON" in provision._cmake_flags("cuda")
     assert "-DGGML_VULKAN=ON" in provision._cmake_flags("vulkan")
     assert "-DGGML_METAL=ON" in provision._cmake_flags("metal")
     cpu = provision._cmake_flags("cpu")
-    assert "-DBUILD_SHARED_LIBS=OFF" in cpu and not any("GGML_CUDA" in f for f in cpu)
+    # one build gives the server and the libllama that llama-cpp-python loads
+    assert "-DBUILD_SHARED_LIBS=ON" in cpu and not any("GGML_CUDA" in f for f in cpu)
     auto = load_settings(None, env={}, user_config=tmp_path / "none.toml")
     assert provision.resolve_backend(auto) in {"cpu", "cuda", "metal"}
 
@@ -104,6 +115,8 @@ def test_build_waits_for_a_build_already_running(llama_server: LlamaServerInfo, 
     settings = runtime_settings(tmp_path, **{"server.backend": "cpu"})
     cached = provision.cached_binary("cpu")
     build_dir = cached.parent.parent
+    cached.parent.mkdir(parents=True)
+    _copy_libraries(llama_server.binary.parent, cached.parent)
     # another process compiling into the same build directory: it finishes after a moment
     script = ("import shutil, sys, time, pathlib; time.sleep(1.5); "
               "p = pathlib.Path(sys.argv[1]); p.parent.mkdir(parents=True, exist_ok=True); "
