@@ -114,7 +114,13 @@ class RefactorRunner:
     def _context(self, instruction: str, options: RefactorOptions, base: str) -> Context:
         budget = Budget(map_tokens=self.settings.index.map_tokens)
         return gather(instruction, options.files, self.git.files_at(base),
-                      lambda p: self.git.read_text(base, p), self.client.guard.allowed, self.index, budget)
+                      lambda p: self.git.read_text(base, p), self._may_send, self.index, budget)
+
+    def _may_send(self, path: str) -> bool:
+        """Not a secret file, and not a link leaving the repository (its blob names the target)."""
+        from codeassist.privacy.sources import refusal
+
+        return refusal(self.client.guard, self.git.root, path, named=True) is None
 
     def _tools(self, options: RefactorOptions) -> list[dict[str, object]]:
         return [planner.plan_tool(), *tool_definitions(60_000, schema=options.local)]
