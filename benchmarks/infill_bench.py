@@ -17,7 +17,8 @@ else. Each filled-in program runs against its tests in a subprocess with a timeo
 
 Usage:
     python benchmarks/infill_bench.py --model PATH [--url URL] [--sets light,multi] [--limit N]
-        [--multi-limit N] [--seed 0] [--paths raw-infill,raw-completion,lsp] [--n-predict 128] [--json OUT.json]
+        [--multi-limit N] [--seed 0] [--paths raw-infill,raw-completion,lsp] [--n-predict 128]
+        [--json OUT.json]
 
 ``--limit`` samples each set (fixed ``--seed``), ``--multi-limit`` the multi-line set only (default
 40; its 5,815 tasks take hours on 2 CPU cores). Without ``--url`` a llama-server with ``--model`` (or
