@@ -290,8 +290,8 @@ class CompletionEngine:
             assert self._caps.template is not None
             prompt = chat_prompt.chat_prompt(self._caps.template, window, chunks, rel, request.language,
                                              layout)
-            if layout == "chat_hole":  # the answer may open with a fence line: the turn's end ends it
-                params = replace(params, stop=())
+            if layout == "chat_hole":  # the answer may open with a fence line: the turn's end ends
+                params = replace(params, stop=(), t_max_predict_ms=0)  # it, not a newline
         else:
             prompt = completion_prompt(window, chunks, rel, request.language, layout)
         return PreparedRequest(mode, window, chunks, params, prompt=prompt, context_ms=context_ms,
