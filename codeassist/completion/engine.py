@@ -303,8 +303,10 @@ class CompletionEngine:
         stop: tuple[str, ...] = ("\n",) if mid_line else ()
         if mode == "completion" and not mid_line:
             stop = ("\n\n",)  # a base model keeps going: one block of lines is enough
+        # generation stops a while after the first newline: a second, or 32 tokens' time when longer
+        predict_ms = self._budget.predict_ms(self._max_predict_ms)
         return CompletionParams(n_predict=n_predict, sampling=GREEDY, stop=stop, cache_prompt=True,
-                                id_slot=COMPLETION_SLOT, t_max_predict_ms=self._max_predict_ms,
+                                id_slot=COMPLETION_SLOT, t_max_predict_ms=predict_ms,
                                 timeout=self.settings.timeout)
 
     async def _send(self, client: LlamaClient, prepared: PreparedRequest, request: CompletionRequest,
