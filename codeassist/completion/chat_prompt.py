@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
 from jinja2 import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -117,8 +116,3 @@ def _after_rewritten_lines(text: str, window: CursorWindow) -> str:
             if line.strip() == above[-1]:
                 return "\n".join(lines[i + 1:])
     return text
-
-
-def template_of(props: Mapping[str, Any]) -> str | None:
-    value = props.get("chat_template")
-    return value if isinstance(value, str) and value.strip() else None

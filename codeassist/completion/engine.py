@@ -85,7 +85,9 @@ class PreparedRequest:
 class _Capabilities:
     mode: Mode | None = None  # None: not known yet, /infill is tried first
     chat_template: bool = False
-    template: str | None = None  # the model's own chat template (chat layouts render it)
+    # the model's own chat template, from its GGUF (chat layouts render it; /props would show a
+    # generic fallback for a model without one)
+    template: str | None = None
     model_path: str = ""
     probed: bool = False
     probing: asyncio.Task[None] | None = None
@@ -343,7 +345,6 @@ class CompletionEngine:
     async def _probe_once(self, client: LlamaClient, caps: _Capabilities) -> None:
         props = await client.props()
         caps.chat_template = bool(props.get("chat_template"))
-        caps.template = chat_prompt.template_of(props)
         caps.model_path = str(props.get("model_path") or "")
         await self._read_model_file(caps)
         if self.settings.mode != "auto":  # forced, e.g. an instruct model on the FIM-less path
