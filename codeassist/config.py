@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from codeassist import paths
 from codeassist.errors import ConfigError
@@ -46,10 +47,17 @@ class IndexSettings:
 
 @dataclass(frozen=True)
 class ServerSettings:
-    url: str = ""  # a running llama-server elsewhere; empty: codeassist manages its own
+    # running servers elsewhere (one or a pool); empty: codeassist manages its own llama-server
+    url: list[str] = field(default_factory=list, metadata={"urls": True})
+    api: str = "auto"  # auto | llama | openai (or a plugin's backend): the API the servers speak
+    model: str = ""  # model id to request from an OpenAI-compatible server; empty: the first listed
+    api_key: str = field(default="", metadata={"secret": True})  # sent as a Bearer token; never shown
+    ca_bundle: str = ""  # a PEM file of the private CA that signed the servers' certificates
     binary: str = ""  # explicit llama-server path; empty: PATH, then the cached build
     backend: str = field(default="auto", metadata=_choices("auto", "cpu", "cuda", "vulkan", "metal"))
-    host: str = "127.0.0.1"
+    host: str = "127.0.0.1"  # the managed server's address; not loopback needs a key (api_key_file)
+    api_key_file: str = ""  # the managed server's keys, one per line (llama-server --api-key-file)
+    metrics: bool = False  # the managed server's Prometheus /metrics (llama-server --metrics)
     port: int = 8012
     gpu_layers: int = -1  # -1: all layers when a GPU backend is compiled in, else 0
     ctx_size: int = 8192
@@ -63,7 +71,7 @@ class ServerSettings:
 
 @dataclass(frozen=True)
 class ModelSettings:
-    name: str = "gemma3-270m-tiny"  # a catalogue name (`codeassist model list`)
+    name: str = "qwen2.5-coder-0.5b"  # a catalogue name (`codeassist model list`)
     path: str = ""  # explicit GGUF path; overrides name
 
 
@@ -140,6 +148,11 @@ ENV_ALIASES = {"CODEASSIST_GPU": "server.backend", "CODEASSIST_OFFLINE": "privac
                "ANTHROPIC_BASE_URL": "claude.base_url", "CODEASSIST_MODEL": "model.name"}
 
 
+def is_secret(dotted: str) -> bool:
+    """Settings whose value is never printed or logged (``config show`` says only set/unset)."""
+    return bool(_field(dotted).metadata.get("secret"))
+
+
 def all_keys() -> list[str]:
     return [f"{s}.{f.name}" for s, cls in _SECTION_TYPES.items() for f in dataclasses.fields(cls)]
 
@@ -166,6 +179,8 @@ def _coerce(dotted: str, value: Any, source: str, *, from_text: bool) -> Any:
     if isinstance(tp, types.UnionType):  # pragma: no cover - no optional settings yet
         tp = typing.get_args(tp)[0]
     allowed = f.metadata.get("choices")
+    if f.metadata.get("urls"):
+        return _url_list(dotted, value, source)
     try:
         result = _convert(tp, value, from_text=from_text)
     except (TypeError, ValueError):
@@ -181,6 +196,49 @@ def _coerce(dotted: str, value: Any, source: str, *, from_text: bool) -> Any:
             hint="Fix or remove that value.", source=source, key=dotted,
         )
     return result
+
+
+def _url_list(dotted: str, value: Any, source: str) -> list[str]:
+    """One URL, a TOML list of URLs or a comma-separated string; each must be http(s)://host[:port]."""
+    if isinstance(value, str):
+        entries = [v.strip() for v in value.split(",")]
+        entries = [] if entries == [""] else entries
+    elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+        entries = [v.strip() for v in value]
+    else:
+        raise ConfigError(f"{source}: `{dotted}` is {value!r}, but it must be a URL or a list of URLs.",
+                          hint='Example: url = ["http://gpu-a:8012", "http://gpu-b:8012"].',
+                          source=source, key=dotted)
+    for entry in entries:
+        problem = _url_problem(entry)
+        if problem:
+            raise ConfigError(
+                f"{source}: `{dotted}` entry {entry!r} is not a server URL: {problem}.",
+                hint="Each entry must look like http://host:port or https://host[:port]; separate "
+                     "several with commas in the environment, or use a TOML list.",
+                source=source, key=dotted)
+    urls = [e.rstrip("/") for e in entries]
+    if len(set(urls)) != len(urls):
+        raise ConfigError(f"{source}: `{dotted}` names the same server twice ({', '.join(urls)}).",
+                          hint="List each server once.", source=source, key=dotted)
+    return urls
+
+
+def _url_problem(entry: str) -> str:
+    if not entry:
+        return "it is empty (a stray comma?)"
+    try:
+        parts = urlsplit(entry)
+        parts.port  # noqa: B018 - raises ValueError for a port that is no number or out of range
+    except ValueError as exc:
+        return str(exc)
+    if parts.scheme not in ("http", "https"):
+        return "it must start with http:// or https://"
+    if not parts.hostname:
+        return "it has no host name"
+    if parts.query or parts.fragment:
+        return "it must not carry a query or a fragment"
+    return ""
 
 
 def _convert(tp: Any, value: Any, *, from_text: bool) -> Any:

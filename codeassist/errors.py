@@ -17,7 +17,8 @@ Messages are full sentences that say what went wrong *and what to do next*::
     │   ├── ServerStartError                      port in use, bad model file, died at start
     │   ├── ServerUnavailableError                not reachable / not healthy
     │   ├── ServerRequestError                    HTTP error answer (status, body)
-    │   │   └── InfillUnsupportedError            501 from /infill: model has no FIM tokens
+    │   │   ├── InfillUnsupportedError            501 from /infill: model has no FIM tokens
+    │   │   └── ServerAuthError                   401/403: missing or wrong server.api_key
     │   └── ServerTimeoutError                    request took too long
     ├── ModelError                       exit 5   model files: missing, bad GGUF, pull failed
     ├── CloudError                       exit 6   Claude / Anthropic API
@@ -29,6 +30,7 @@ Messages are full sentences that say what went wrong *and what to do next*::
     ├── GitError                         exit 7   git repository state / operations
     ├── RefactorError                    exit 8   refactor could not be applied / validated
     │   └── EditError                             one text-editor-tool edit refused (sent back)
+    ├── RequestShown                     exit 0   --show-request printed the request; nothing sent
     └── Cancelled                        exit 130 user cancelled (Ctrl-C, declined confirmation)
 
 Exit codes are documented in README.md and ``codeassist --help``.
@@ -54,6 +56,8 @@ __all__ = [
     "ModelServerError",
     "PrivacyError",
     "RefactorError",
+    "RequestShown",
+    "ServerAuthError",
     "ServerBinaryError",
     "ServerRequestError",
     "ServerStartError",
@@ -147,6 +151,10 @@ class InfillUnsupportedError(ServerRequestError):
     """``/infill`` answered 501: the model has no FIM tokens (e.g. Gemma)."""
 
 
+class ServerAuthError(ServerRequestError):
+    """The model server refused the request (401/403): ``server.api_key`` is missing or wrong."""
+
+
 class ServerTimeoutError(ModelServerError):
     """A request to llama-server took longer than its timeout."""
 
@@ -197,6 +205,12 @@ class RefactorError(CodeassistError):
 
 class EditError(RefactorError):
     """One edit of the text editor tool was refused; the message goes back to the model."""
+
+
+class RequestShown(CodeassistError):
+    """``--show-request``: the exact redacted request was printed instead of being sent."""
+
+    exit_code = 0
 
 
 class Cancelled(CodeassistError):

@@ -52,10 +52,13 @@ class Status:
     last_latency_ms: float | None = None
     tiny: bool = False
     detail: str = ""
+    # a pool of model servers (several server.url): (url, "up" | "down" | "unknown", latency ms)
+    endpoints: tuple[tuple[str, str, float | None], ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {"state": self.state, "model": self.model, "lastLatencyMs": self.last_latency_ms,
-                "tiny": self.tiny, "detail": self.detail}
+                "tiny": self.tiny, "detail": self.detail,
+                "endpoints": [{"url": u, "state": st, "latencyMs": ms} for u, st, ms in self.endpoints]}
 
 
 Notify = Callable[[Status], None]
@@ -124,7 +127,7 @@ class Backend:
                 self._index_open = asyncio.ensure_future(self._in_index_thread(self._open_index))
         self._ready, self._down = True, False
         self._set_status(state="ready" if self.options.completions_enabled else "disabled", model=model,
-                         tiny=tiny, detail="")
+                         tiny=tiny, detail="", endpoints=self._endpoints())
         if tiny:
             self._on_problem("tiny", notice or f"codeassist is using the tiny demo model ({model}): fine "
                              "for trying things out, not for real work. `codeassist model list` shows "
@@ -202,8 +205,13 @@ class Backend:
         except CodeassistError as exc:  # slow, an HTTP error, a model file problem: say so, go on
             self._on_problem("completion", f"codeassist: no completion: {exc}", "warning")
             return []
-        self._set_status(last_latency_ms=round((time.perf_counter() - started) * 1000, 1))
+        self._set_status(last_latency_ms=round((time.perf_counter() - started) * 1000, 1),
+                         endpoints=self._endpoints())
         return result.items
+
+    def _endpoints(self) -> tuple[tuple[str, str, float | None], ...]:
+        states = self._runtime.endpoints() if self._runtime is not None else []
+        return tuple((s.url, s.state, s.latency_ms) for s in states)
 
     async def generate_snippet(self, instruction: str, context: str, language: str = "") -> str | None:
         """A snippet, or None while the model server is down. Other failures raise.

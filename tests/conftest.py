@@ -44,4 +44,5 @@ def inprocess_llama_cpp() -> None:
 
 # The session-wide real llama-server (tiny Gemma) is provided by the `llama_server` fixture,
 # defined in tests/support/llama_fixture.py and registered here.
-pytest_plugins = ["tests.support.llama_fixture", "tests.support.anthropic_fixture"]
+pytest_plugins = ["tests.support.llama_fixture", "tests.support.anthropic_fixture",
+                  "tests.support.reach_fixtures"]

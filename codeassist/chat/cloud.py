@@ -35,10 +35,11 @@ class CloudRequest:
     messages: list[dict[str, str]]
     max_tokens: int
     usage: CloudUsage = field(default_factory=CloudUsage)
+    files: tuple[tuple[str, int], ...] = ()  # (path, characters) of the files in the context
 
 
 def make_guard(settings: Settings) -> PrivacyGuard:
-    return PrivacyGuard(settings.privacy)
+    return PrivacyGuard.from_settings(settings)
 
 
 def model_name(client: ClaudeClient | None, settings: Settings) -> str:
@@ -50,7 +51,8 @@ async def stream_answer(client: ClaudeClient, guard: PrivacyGuard,
                         request: CloudRequest) -> AsyncGenerator[str, None]:
     """Text of Claude's answer as it streams; fills ``request.usage`` at the end."""
     guard.check_cloud()
-    prompt = Prompt(messages=request.messages, system=request.system, context=request.context)
+    prompt = Prompt(messages=request.messages, system=request.system, context=request.context,
+                    files=request.files)
     client.new_budget()  # claude.max_cost limits each answer; the first token waits for no pre-flight
     stream = client.astream(prompt, max_tokens=request.max_tokens, command=COMMAND, preflight=False)
     async with aclosing(stream) as items:

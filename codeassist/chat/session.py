@@ -24,9 +24,10 @@ from codeassist.chat.history import History, StoredMessage
 from codeassist.chat.prompt import SYSTEM_INTRO, Turn, build_context, build_system, fit_history
 from codeassist.chat.routing import RoutingInputs, decide
 from codeassist.config import Settings, anthropic_api_key
-from codeassist.errors import CloudAuthError, CodeassistError, PrivacyError
+from codeassist.errors import CloudAuthError, CodeassistError, ModelError, PrivacyError
 from codeassist.refactor.models import RefactorObserver, RefactorOptions, RefactorReport
 from codeassist.runtime import CHAT_SLOT, ChatParams
+from codeassist.runtime.models import DEFAULT_MODEL
 
 if TYPE_CHECKING:
     from codeassist.claude.client import ClaudeClient
@@ -82,7 +83,7 @@ class ChatSession:
         self.totals = SessionTotals()
         self.history = history
         self.conversation: int | None = None
-        self.guard = cloud.make_guard(settings)
+        self.guard = claude.guard if claude is not None else cloud.make_guard(settings)
         self.last_snippet: str | None = None
         self._engine: CompletionEngine | None = None
 
@@ -118,7 +119,7 @@ class ChatSession:
             text=text, mode=force or self.mode, cloud_allowed=self.cloud_allowed,
             claude_ready=self.claude_ready, context_files=self.context.files,
             prompt_tokens=estimate_tokens(text) + files_tokens + min(history_tokens, self.local_budget // 3),
-            local_budget=self.local_budget,
+            local_budget=self.local_budget, local_can_chat=self.runtime.chat_problem() is None,
         )
         return decide(inputs)
 
@@ -173,6 +174,11 @@ class ChatSession:
             return self.claude_model
 
     async def _local_events(self, text: str, state: _AnswerState) -> AsyncGenerator[ChatEvent, None]:
+        problem = self.runtime.chat_problem()
+        if problem is not None:
+            raise ModelError(problem, hint=f"Chat with a model that can: `codeassist model use "
+                                           f"{DEFAULT_MODEL}` (offline) or Gemma 4; or set "
+                                           "ANTHROPIC_API_KEY to chat with Claude.")
         budget = self.local_budget
         files, _ = self.context.read_files()
         map_tokens = min(self.settings.index.map_tokens, budget // 4)
@@ -203,9 +209,9 @@ class ChatSession:
         if self.claude is None:
             raise CloudAuthError("Claude is not set up: no ANTHROPIC_API_KEY is set.",
                                  hint="Set ANTHROPIC_API_KEY (or use /local for the local model).")
-        files, left_out = self.context.read_files(self.guard)
-        if left_out:
-            yield Notice(f"Not sent to Claude (secret or unreadable): {', '.join(left_out)}")
+        files, notices = self.context.cloud_files(self.guard, text)
+        for notice in notices:
+            yield Notice(notice)
         repo_map = await asyncio.to_thread(self.context.repo_map,
                                            self.settings.index.map_tokens * CLAUDE_MAP_FACTOR)
         context = build_context(repo_map, files, file_budget=60_000)
@@ -213,7 +219,8 @@ class ChatSession:
         state.context_files = tuple(f.path for f in files)
         request = cloud.CloudRequest(system=SYSTEM_INTRO.format(root=self.root.name), context=context,
                                      messages=_messages("", earlier, text)[1:],
-                                     max_tokens=min(self.settings.claude.max_tokens, 8000))
+                                     max_tokens=min(self.settings.claude.max_tokens, 8000),
+                                     files=tuple((f.path, len(f.text)) for f in files))
         async with aclosing(cloud.stream_answer(self.claude, self.guard, request)) as pieces:
             async for piece in pieces:
                 yield Token(piece, time.perf_counter())

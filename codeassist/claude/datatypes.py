@@ -19,13 +19,15 @@ class Prompt:
     ``context`` is the large stable part (e.g. the repository map) placed after the system text;
     the cache breakpoint goes after it. ``messages`` use the Messages API shape (``role`` and
     ``content`` as a string or a list of blocks: text, tool_use, tool_result), with real values:
-    the client redacts secrets on the way out and restores them on the way back.
+    the client has the privacy guard seal it (every secret redacted) and restores replies.
+    ``files`` names the files whose text it carries (path, characters) for the privacy audit.
     """
 
     messages: Sequence[Mapping[str, Any]]
     system: str = ""
     context: str = ""
     tools: Sequence[Mapping[str, Any]] = ()
+    files: Sequence[tuple[str, int]] = ()
 
     @classmethod
     def single(cls, user: str, *, system: str = "", context: str = "") -> Prompt:

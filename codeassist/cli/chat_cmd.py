@@ -13,6 +13,7 @@ from codeassist.cli._common import app
 from codeassist.errors import Cancelled, UsageError
 
 ROUTES = click.Choice(["auto", "local", "claude"])
+MAX_STDIN_BYTES = 1_000_000  # piped text beyond this is cut, with a note
 
 
 def _route_options(func: Any) -> Any:
@@ -66,34 +67,47 @@ async def _plain(repl: Any, resume: bool, notice: str | None) -> None:
 @click.command()
 @click.argument("question", nargs=-1)
 @click.option("-q", "--quiet", is_flag=True, help="Print only the answer (no route and stats lines).")
+@click.option("--show-request", is_flag=True,
+              help="Print the exact (redacted) request Claude would get, and send nothing.")
 @_route_options
 @click.pass_context
-def ask(ctx: click.Context, question: tuple[str, ...], quiet: bool, route: str | None, offline: bool) -> None:
+def ask(ctx: click.Context, question: tuple[str, ...], quiet: bool, show_request: bool, route: str | None,
+        offline: bool) -> None:
     """Ask one QUESTION and print the answer as it streams.
 
     Text piped on stdin is appended to the question (`git diff | codeassist ask "review this"`).
     The answer goes to stdout; which model answered and why goes to stderr. Exit code 0 when an
     answer was printed, 2 without a question, and the usual codes for model-server or Claude errors.
     """
+    from codeassist.privacy.sources import clean_input
+
     text = " ".join(question).strip()
     if not sys.stdin.isatty():
-        piped = sys.stdin.read().strip()
+        piped, notes = clean_input(sys.stdin.buffer.read(MAX_STDIN_BYTES + 1), "stdin", MAX_STDIN_BYTES)
+        piped = piped.strip()
+        for note in notes:
+            click.echo(f"[{note}]", err=True)
         text = f"{text}\n\n{piped}" if text and piped else text or piped
     if not text:
         raise UsageError("No question given.",
                          hint='Pass one as an argument (`codeassist ask "..."`) or pipe it on stdin.')
-    settings = _settings(ctx, route, offline)
+    if show_request and route == "local":
+        raise UsageError("--show-request shows what would go to Claude; --route local sends nothing.",
+                         hint="Leave out --route local.")
+    settings = _settings(ctx, "claude" if show_request else route, offline)
     try:
-        asyncio.run(_ask(ctx, settings, text, quiet))
+        asyncio.run(_ask(ctx, settings, text, quiet, show_request))
     except KeyboardInterrupt:
         raise Cancelled("Stopped.") from None
 
 
-async def _ask(ctx: click.Context, settings: Any, text: str, quiet: bool) -> None:
+async def _ask(ctx: click.Context, settings: Any, text: str, quiet: bool, show_request: bool) -> None:
     from codeassist.chat.events import Done, Notice, Routed, Token
     from codeassist.chat.factory import close_session, open_session
 
     session = open_session(settings, app(ctx).repo)
+    if show_request and session.claude is not None:
+        session.claude.show_request = click.echo
     notice = session.runtime.notice()
     if notice and not quiet:
         click.echo(f"[{notice}]", err=True)

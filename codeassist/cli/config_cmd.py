@@ -26,7 +26,8 @@ def show(ctx: click.Context, as_json: bool) -> None:
     CODEASSIST_<SECTION>_<KEY> environment variables < command-line flags.
     """
     settings = app(ctx).settings()
-    rows = [(key, settings.get(key), settings.sources.get(key, "default")) for key in cfg.all_keys()]
+    rows = [(key, _shown_value(settings, key), settings.sources.get(key, "default"))
+            for key in cfg.all_keys()]
     if as_json:
         click.echo(json.dumps({k: {"value": v, "source": s} for k, v, s in rows}, indent=2))
         return
@@ -34,6 +35,14 @@ def show(ctx: click.Context, as_json: bool) -> None:
     for key, value, source in rows:
         shown = json.dumps(value) if not isinstance(value, str) else (value or '""')
         click.echo(f"{key.ljust(width)}  {shown}  ({source})")
+
+
+def _shown_value(settings: cfg.Settings, key: str) -> object:
+    """The value to print; a secret (``server.api_key``) only as set/unset."""
+    value = settings.get(key)
+    if cfg.is_secret(key):
+        return "(set)" if value else "(unset)"
+    return value
 
 
 @config.command("path")

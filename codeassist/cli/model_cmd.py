@@ -13,7 +13,7 @@ from codeassist.runtime import gguf, models
 
 @click.group()
 def model() -> None:
-    """List, pull and choose local models (Gemma 4 GGUFs, or the embedded tiny demo model)."""
+    """List, pull and choose local models (Gemma 4 from the Hub, offline models from the package index)."""
 
 
 @model.command("list")
@@ -32,7 +32,8 @@ def list_models(ctx: click.Context, vram: float | None) -> None:
     for entry in models.CATALOGUE:
         for quant, size in entry.quants.items():
             spec = models.ModelChoice(entry, quant).spec
-            pulled = entry.embedded or models.installed_path(models.ModelChoice(entry, quant)) is not None
+            pulled = (models.offline_installed(entry) if entry.embedded
+                      else models.installed_path(models.ModelChoice(entry, quant)) is not None)
             mark = "*" if spec == current else ("+" if spec == best else " ")
             click.echo(f"{mark} {spec:28}{size:>6.1f}GB{entry.vram_gb(quant):>6.1f}GB  "
                        f"{'yes' if pulled else 'no':6}  "
@@ -41,6 +42,9 @@ def list_models(ctx: click.Context, vram: float | None) -> None:
         click.echo(f"* in use: model.path = {settings.model.path}")
     where = f"{vram} GB of GPU memory" if vram is not None else "no GPU detected"
     click.echo(f"(* in use, + recommended for {where}; VRAM is for full offload at 8K context)")
+    click.echo(f"Offline models come from the package index (`pip install 'codeassist[EXTRA]'`); "
+               f"{models.DEFAULT_MODEL} is the default. Gemma 4 is the recommended model: "
+               f"`codeassist model pull {best}` and `codeassist model use {best}`.")
 
 
 @model.command()
@@ -82,10 +86,10 @@ def use(ctx: click.Context, spec: str) -> None:
 @model.command()
 @click.pass_context
 def path(ctx: click.Context) -> None:
-    """Print the GGUF file of the configured model (assembling the embedded tiny model if needed)."""
+    """Print the GGUF file of the configured model (assembling an offline model if needed)."""
     settings = app(ctx).settings()
     resolved = models.resolve_model_path(settings)
     click.echo(str(resolved))
-    notice = models.tiny_model_notice(settings)
+    notice = models.offline_model_notice(settings)
     if notice:
         click.echo(notice, err=True)

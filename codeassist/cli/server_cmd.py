@@ -13,7 +13,6 @@ import click
 from codeassist.cli._common import app
 from codeassist.config import Settings
 from codeassist.runtime import models, provision
-from codeassist.runtime.llama_client import probe_health
 from codeassist.runtime.server import ManagedServer, ServerStatus
 
 BACKENDS = click.Choice(["auto", "cpu", "cuda", "vulkan", "metal"])
@@ -40,18 +39,31 @@ def build(ctx: click.Context, backend: str | None, force: bool) -> None:
 
 @server.command()
 @click.option("--port", type=int, default=None, help="Port to listen on (default: server.port).")
+@click.option("--host", default=None,
+              help="Address to listen on (default: server.host, 127.0.0.1). Any other than loopback "
+                   "needs --api-key-file.")
+@click.option("--api-key-file", type=click.Path(dir_okay=False, path_type=str), default=None,
+              help="File of API keys, one per line; clients send one as `server.api_key`.")
+@click.option("--metrics/--no-metrics", default=None,
+              help="Serve Prometheus metrics on /metrics (default: server.metrics).")
 @click.option("--model-path", type=click.Path(dir_okay=False, path_type=str), default=None,
               help="A GGUF file to serve instead of the configured model.")
 @click.option("--no-wait", is_flag=True, help="Return at once instead of waiting for the model to load.")
 @click.pass_context
-def start(ctx: click.Context, port: int | None, model_path: str | None, no_wait: bool) -> None:
-    """Start the managed llama-server in the background (no-op when it already runs)."""
-    settings = app(ctx).settings(server__port=port, model__path=model_path)
+def start(ctx: click.Context, port: int | None, host: str | None, api_key_file: str | None,
+          metrics: bool | None, model_path: str | None, no_wait: bool) -> None:
+    """Start the managed llama-server in the background (no-op when it already runs).
+
+    Team mode: `codeassist server start --host 0.0.0.0 --api-key-file keys.txt` serves the model
+    to other machines; see docs/deploy.md.
+    """
+    settings = app(ctx).settings(server__port=port, server__host=host, server__api_key_file=api_key_file,
+                                 server__metrics=metrics, model__path=model_path)
     _refuse_attached(settings)
     status = ManagedServer(settings).start(wait=not no_wait)
     click.echo(f"llama-server {status.state} at {status.url} (pid {status.pid})")
     click.echo(f"model: {status.model}")
-    notice = models.tiny_model_notice(settings)
+    notice = models.offline_model_notice(settings)
     if notice:
         click.echo(notice, err=True)
 
@@ -73,16 +85,25 @@ def status(ctx: click.Context, as_json: bool) -> None:
     """Show whether the server runs, where, with which model. Exit 0 when it is healthy, else 4."""
     settings = app(ctx).settings()
     if settings.server.url:
-        health = probe_health(settings.server.url)
-        data: dict[str, Any] = {"state": "running" if health == "ok" else health, "url": settings.server.url,
-                                "managed": False}
+        from codeassist.runtime.doctor import check_endpoints
+
+        states = check_endpoints(settings)
+        data: dict[str, Any] = {"state": "running" if any(s.state == "up" for s in states) else "unreachable",
+                                "url": ", ".join(settings.server.url), "managed": False,
+                                "endpoints": [asdict(s) for s in states]}
     else:
         data = _status_dict(ManagedServer(settings).status())
     if as_json:
         click.echo(json.dumps(data, indent=2))
     else:
+        from codeassist.runtime.doctor import describe_endpoint
+        from codeassist.runtime.pool import EndpointState
+
         for key, value in data.items():
-            if value not in (None, "", []):
+            if key == "endpoints":
+                for state in value:
+                    click.echo(f"endpoint: {describe_endpoint(EndpointState(**state))}")
+            elif value not in (None, "", []):
                 click.echo(f"{key}: {' '.join(value) if isinstance(value, list) else value}")
     ctx.exit(0 if data["state"] == "running" else 4)
 
@@ -129,8 +150,8 @@ def _follow(path: Path) -> None:
 def _refuse_attached(settings: Settings) -> None:
     if settings.server.url:
         raise click.UsageError(
-            f"server.url is set ({settings.server.url}): codeassist uses that server and does not manage "
-            "one. Remove server.url to use the managed server.")
+            f"server.url is set ({', '.join(settings.server.url)}): codeassist uses that server and does "
+            "not manage one. Remove server.url to use the managed server.")
 
 
 # --- doctor -------------------------------------------------------------------------------------

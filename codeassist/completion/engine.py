@@ -37,7 +37,8 @@ from codeassist.completion.types import CompletionRequest, CompletionResult, Com
 from codeassist.completion.windows import CursorWindow, check_position, cursor_window, split_lines
 from codeassist.config import CompletionSettings
 from codeassist.errors import InfillUnsupportedError, ModelError
-from codeassist.runtime.llama_client import ChatParams, Completion, CompletionParams, LlamaClient, Sampling
+from codeassist.runtime.backend import ModelBackend, affinity
+from codeassist.runtime.llama_client import ChatParams, Completion, CompletionParams, Sampling
 from codeassist.runtime.runtime import CHAT_SLOT, COMPLETION_SLOT
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ Mode = Literal["infill", "completion"]
 class Runtime(Protocol):
     """What the engine needs of ``codeassist.runtime.LocalRuntime``."""
 
-    async def client(self) -> LlamaClient: ...
+    async def client(self) -> ModelBackend: ...
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,8 @@ class CompletionEngine:
         client = await self._runtime.client()
         await self._probe(client)
         prepared = self._prepare(request, lines, window)
-        answer, prepared = await self._send(client, prepared, request, lines)
+        with affinity(rel):  # a pool of servers keeps each document on one (its prompt cache)
+            answer, prepared = await self._send(client, prepared, request, lines)
         around = replace(_surroundings(window), suffix_seen=prepared.sees_suffix, stop=answer.stop_type)
         raw = answer.text
         if prepared.layout in CHAT_VARIANTS:
@@ -311,7 +313,7 @@ class CompletionEngine:
                                 id_slot=COMPLETION_SLOT, t_max_predict_ms=predict_ms,
                                 timeout=self.settings.timeout)
 
-    async def _send(self, client: LlamaClient, prepared: PreparedRequest, request: CompletionRequest,
+    async def _send(self, client: ModelBackend, prepared: PreparedRequest, request: CompletionRequest,
                     lines: list[str]) -> tuple[Completion, PreparedRequest]:
         if prepared.infill is not None:
             p = prepared.infill
@@ -326,7 +328,7 @@ class CompletionEngine:
                 return answer, prepared
         return await client.complete(prepared.prompt, prepared.params), prepared
 
-    async def _probe(self, client: LlamaClient) -> None:
+    async def _probe(self, client: ModelBackend) -> None:
         """Learn once what the model can do: FIM tokens, chat template, exact tokenizer.
 
         One probe runs at a time, shared by every caller and shielded from their cancellation:
@@ -342,7 +344,7 @@ class CompletionEngine:
             caps.probing.add_done_callback(_retrieve_exception)
         await asyncio.shield(caps.probing)
 
-    async def _probe_once(self, client: LlamaClient, caps: _Capabilities) -> None:
+    async def _probe_once(self, client: ModelBackend, caps: _Capabilities) -> None:
         props = await client.props()
         caps.chat_template = bool(props.get("chat_template"))
         caps.model_path = str(props.get("model_path") or "")

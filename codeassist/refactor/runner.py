@@ -74,6 +74,7 @@ class RefactorRunner:
         ctx = self._context(instruction, options, base)
         conv = Conversation(self.client, planner.SYSTEM, planner.context_text(ctx), self._tools(options))
         conv.should_stop = self._cancel.is_set
+        conv.files.update({path: len(text) for path, text in ctx.files.items()})
         conv.messages.append({"role": "user", "content": planner.plan_request(instruction)})
         estimate = self._estimate(conv.prompt(), options)
         conv.messages.clear()

@@ -29,6 +29,7 @@ class Conversation:
         self.context = context
         self.tools = tools
         self.messages: list[dict[str, Any]] = []
+        self.files: dict[str, int] = {}  # path -> characters of it sent (context, views), for the audit
         self.usage = Usage()
         self.model = ""
         self._pending: list[str] = []  # tool calls of the plan turn, answered with the approval
@@ -36,7 +37,7 @@ class Conversation:
 
     def prompt(self) -> Prompt:
         return Prompt(messages=list(self.messages), system=self.system, context=self.context,
-                      tools=self.tools)
+                      tools=self.tools, files=tuple(self.files.items()))
 
     def check_stop(self) -> None:
         if self.should_stop is not None and self.should_stop():
@@ -106,6 +107,8 @@ class Conversation:
                 what = str(use.input.get("command", use.name))
                 where = str(use.input.get("path", ""))
                 progress(Progress("edit", f"{what} {where}" + (" — refused" if outcome.is_error else "")))
+                if what == "view" and not outcome.is_error:
+                    self.files[where] = self.files.get(where, 0) + len(outcome.text)
                 results.append(Reply.tool_result(use.id, outcome.text, is_error=outcome.is_error))
             self.messages.append({"role": "user", "content": results})
         raise RefactorError(

@@ -6,6 +6,7 @@ here prints.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -14,11 +15,11 @@ from typing import Literal
 
 from codeassist.config import Settings
 from codeassist.errors import CodeassistError, ModelError, ServerBinaryError
-from codeassist.runtime import gguf, models, provision
-from codeassist.runtime.llama_client import probe_health
+from codeassist.runtime import gguf, models, provision, templates
+from codeassist.runtime.pool import EndpointState
 from codeassist.runtime.server import ManagedServer
 
-__all__ = ["Check", "detect_vram_gb", "run_checks"]
+__all__ = ["Check", "check_endpoints", "describe_endpoint", "detect_vram_gb", "run_checks"]
 
 Level = Literal["ok", "warn", "fail"]
 
@@ -55,7 +56,7 @@ def _fail(name: str, exc: CodeassistError) -> Check:
 
 def check_binary(settings: Settings) -> tuple[Check, provision.BinaryInfo | None]:
     if settings.server.url:
-        using = f"not needed: using the server at {settings.server.url}"
+        using = f"not needed: using the server(s) at {', '.join(settings.server.url)}"
         return Check("llama-server binary", "ok", using), None
     try:
         info = provision.ensure_server_binary(settings)
@@ -94,7 +95,7 @@ def check_inprocess() -> Check:
 
 def check_model(settings: Settings) -> Check:
     if settings.server.url and not settings.model.path:
-        return Check("model", "ok", f"whatever the server at {settings.server.url} runs")
+        return Check("model", "ok", f"whatever the server(s) at {', '.join(settings.server.url)} run")
     try:
         path = models.resolve_model_path(settings)
         info = gguf.read_info(path)
@@ -103,20 +104,52 @@ def check_model(settings: Settings) -> Check:
     details = [f"architecture {info.architecture}, trained context {info.context_length}",
                "fill-in-the-middle tokens: "
                + ("yes (/infill)" if info.has_fim else "no (prompt-built completions)"),
-               f"chat template: {'yes' if info.chat_template else 'no (generic fallback)'}",
+               f"chat template: {_template_line(info)}",
                f"size {info.size_bytes / 1e9:.2f} GB"]
-    notice = models.tiny_model_notice(settings)
+    notice = models.offline_model_notice(settings)
     if notice:
         details.append(notice)
-    return Check("model", "warn" if notice else "ok", f"{info.name} — {path}", tuple(details))
+    offline = models.offline_model(settings)
+    tiny = offline is not None and offline.name == models.TINY_MODEL
+    return Check("model", "warn" if tiny else "ok", f"{info.name} — {path}", tuple(details))
+
+
+def check_endpoints(settings: Settings) -> list[EndpointState]:
+    """Check every server of ``server.url`` once: state, API, latency (blocking)."""
+    from codeassist.runtime.connect import backend_options, endpoints, resolve_backend
+    from codeassist.runtime.pool import EndpointPool
+
+    options = backend_options(settings)
+
+    async def run() -> list[EndpointState]:
+        pool = EndpointPool(endpoints(settings, timeout=10.0),
+                            lambda ep: resolve_backend(ep, settings.server.api, options), check_timeout=10.0)
+        try:
+            return await pool.check()
+        finally:
+            await pool.aclose()
+
+    return asyncio.run(run())
+
+
+def describe_endpoint(state: EndpointState) -> str:
+    if state.state == "up":
+        return f"{state.url}: up ({state.api} API, {state.latency_ms:.0f} ms)"
+    return f"{state.url}: {state.state}" + (f" — {state.error}" if state.error else "")
 
 
 def check_server(settings: Settings) -> Check:
     if settings.server.url:
-        health = probe_health(settings.server.url)
-        level: Level = "ok" if health == "ok" else "fail"
-        return Check("server", level, f"{settings.server.url}: {health}",
-                     () if level == "ok" else ("Check that the server at server.url runs and is reachable.",))
+        states = check_endpoints(settings)
+        up = sum(s.state == "up" for s in states)
+        level: Level = "ok" if up == len(states) else "warn" if up else "fail"
+        summary = (f"{up} of {len(states)} servers up" if len(states) > 1
+                   else describe_endpoint(states[0]))
+        details = [describe_endpoint(s) for s in states] if len(states) > 1 else []
+        if level != "ok":
+            details.append("Check that the servers of `server.url` run and are reachable "
+                           "(and `server.api_key` / `server.ca_bundle` where they need them).")
+        return Check("server", level, summary, tuple(details))
     status = ManagedServer(settings).status()
     if status.state == "running":
         return Check("server", "ok", f"running at {status.url} (pid {status.pid})")
@@ -138,3 +171,12 @@ def run_checks(settings: Settings) -> list[Check]:
     binary_check, info = check_binary(settings)
     return [binary_check, check_backend(settings, info), check_inprocess(), check_model(settings),
             check_server(settings), check_recommendation()]
+
+
+def _template_line(info: gguf.GGUFInfo) -> str:
+    if info.chat_template:
+        return "the model's own"
+    builtin = templates.builtin_template(info.architecture)
+    if builtin:
+        return f"none in the GGUF; llama.cpp's built-in {builtin!r} template"
+    return "none, and llama.cpp has none for this family: this model cannot chat"

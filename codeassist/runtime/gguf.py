@@ -21,7 +21,8 @@ from typing import Any
 from codeassist.errors import ModelError
 from codeassist.runtime import provision
 
-__all__ = ["GGUFInfo", "Tokenizer", "check_gguf_file", "import_llama_cpp", "read_info"]
+__all__ = ["FimTokens", "GGUFInfo", "Tokenizer", "check_gguf_file", "fim_tokens", "import_llama_cpp",
+           "read_info"]
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +199,38 @@ def read_info(path: str | Path) -> GGUFInfo:
         n_vocab=int(llm.n_vocab()),
         size_bytes=path.stat().st_size,
     )
+
+
+@dataclass(frozen=True)
+class FimTokens:
+    """The text of a model's fill-in-the-middle tokens (``rep``/``sep``: repo-level context, or "")."""
+
+    pre: str
+    suf: str
+    mid: str
+    rep: str = ""
+    sep: str = ""
+
+
+def fim_tokens(path: str | Path) -> FimTokens | None:
+    """The FIM tokens of the model at ``path`` as text, or None when it has none."""
+    llama_cpp = import_llama_cpp()
+
+    llm = _vocab(Path(path).expanduser().resolve())
+    vocab = llama_cpp.llama_model_get_vocab(llm.model)
+
+    def text(token: int) -> str:
+        if token < 0:
+            return ""
+        raw: bytes | None = llama_cpp.llama_vocab_get_text(vocab, token)
+        return raw.decode("utf-8", "replace") if raw else ""
+
+    pre, suf, mid = (text(f(vocab)) for f in (llama_cpp.llama_vocab_fim_pre, llama_cpp.llama_vocab_fim_suf,
+                                               llama_cpp.llama_vocab_fim_mid))
+    if not (pre and suf and mid):
+        return None
+    return FimTokens(pre, suf, mid, rep=text(llama_cpp.llama_vocab_fim_rep(vocab)),
+                     sep=text(llama_cpp.llama_vocab_fim_sep(vocab)))
 
 
 class Tokenizer:

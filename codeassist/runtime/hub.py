@@ -117,7 +117,7 @@ def pull(spec: str, *, root: Path | None = None, endpoint: str | None = None, fo
     choice = models.parse_spec(spec)
     root = root or models.models_dir()
     if choice.entry.embedded:
-        path = models.tiny_model_path()
+        path = models.embedded_model_path(choice.entry.name)
         return PulledModel(choice.spec, path, _files.sha256_of(path), path.stat().st_size, True)
     existing = models.installed_path(choice, root)
     manifest_file = models.manifest_path(choice, root)

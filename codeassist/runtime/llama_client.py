@@ -1,16 +1,16 @@
-"""The one module that speaks HTTP to llama-server (httpx, async).
+"""The one module that speaks llama-server's native HTTP API (httpx, async).
 
 Endpoints: ``/health``, ``/props``, ``/slots``, ``/tokenize``, ``/completion`` (plain and
 streamed), ``/infill`` and the OpenAI-compatible ``/v1/chat/completions`` (streamed).
 
 Request options are small frozen value objects (:class:`Sampling`, :class:`CompletionParams`,
-:class:`ChatParams`). httpx errors are mapped into :mod:`codeassist.errors`:
+:class:`ChatParams`). httpx errors are mapped into :mod:`codeassist.errors` by
+:mod:`codeassist.runtime.transport` (which also holds the key and the CA of the endpoint); on top:
 
-- connection refused / dropped        -> ``ServerUnavailableError``
-- 503 (model still loading)           -> ``ServerUnavailableError``
-- timeout                             -> ``ServerTimeoutError``
 - 501 from ``/infill``                -> ``InfillUnsupportedError``
-- any other HTTP error answer         -> ``ServerRequestError`` (status, body)
+
+No turn marker of any chat template reaches a caller: every generated text goes through a
+:class:`~codeassist.runtime.templates.MarkerFilter`; an end-of-turn marker ends the generation.
 
 Cancellation: closing a stream (``aclose()``, leaving ``async with``) or cancelling the task that
 awaits a request closes the HTTP connection; llama-server notices and stops generating, which
@@ -23,19 +23,25 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, aclosing, asynccontextmanager
-from types import TracebackType
-from typing import Any, Literal
+from contextlib import aclosing, asynccontextmanager
+from typing import Any
 
 import httpx
 
-from codeassist.errors import (
-    InfillUnsupportedError,
-    ServerRequestError,
-    ServerTimeoutError,
-    ServerUnavailableError,
-)
+from codeassist.errors import InfillUnsupportedError, ServerRequestError, ServerTimeoutError
 from codeassist.runtime.params import ChatParams, Completion, CompletionParams, Sampling, Timings
+from codeassist.runtime.templates import MarkerFilter
+from codeassist.runtime.transport import (
+    Endpoint,
+    HealthState,
+    TextStream,
+    error_message,
+    health_from_status,
+    map_transport_error,
+    raise_for_status,
+    send_retrying,
+    sse_payloads,
+)
 
 __all__ = [
     "ChatParams",
@@ -51,114 +57,34 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-HealthState = Literal["ok", "loading", "unreachable", "error"]
-_CONNECT_TIMEOUT = 5.0
 
-
-def _error_message(response: httpx.Response, body: str) -> str:
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return body.strip()[:500]
-    if isinstance(data, dict) and isinstance(data.get("error"), dict):
-        return str(data["error"].get("message", body))[:500]
-    return body.strip()[:500]
-
-
-def _raise_for_status(response: httpx.Response, body: str, path: str) -> None:
-    status = response.status_code
-    if status < 400:
-        return
-    message = _error_message(response, body)
-    if status == 501 and path == "/infill":
+def _raise_for_status(response: httpx.Response, body: str, path: str, endpoint: Endpoint) -> None:
+    if response.status_code == 501 and path == "/infill":
         raise InfillUnsupportedError(
-            f"The model on this server cannot fill in the middle: {message}",
-            status=status, body=body,
+            f"The model on this server cannot fill in the middle: {error_message(body)}",
+            status=501, body=body,
             hint="Use the prompt-built completion on /completion for this model (Gemma has no FIM tokens).",
         )
-    if status == 503:
-        raise ServerUnavailableError(
-            f"llama-server is not ready yet ({message}).",
-            hint="Wait until the model has loaded; `codeassist server status` shows its state.",
-        )
-    raise ServerRequestError(
-        f"llama-server answered {path} with HTTP {status}: {message}",
-        status=status, body=body,
-        hint="Check the request options; `codeassist server logs` shows the server's side.",
-    )
-
-
-def _map_transport_error(exc: httpx.TransportError, base_url: str, path: str) -> Exception:
-    if isinstance(exc, httpx.TimeoutException):
-        return ServerTimeoutError(
-            f"llama-server at {base_url} did not answer {path} in time ({type(exc).__name__}).",
-            hint="The model may be too slow for this machine: use a smaller model or quantisation, "
-                 "or raise the timeout.",
-        )
-    return ServerUnavailableError(
-        f"Cannot reach llama-server at {base_url} ({type(exc).__name__}: {exc}).",
-        hint="Start it with `codeassist server start`, or check `server.url` in your config.",
-    )
-
-
-class TextStream(AbstractAsyncContextManager["TextStream"]):
-    """Text pieces of a streamed generation; an async iterator and an async context manager.
-
-    After the stream ended, :attr:`result` holds the whole :class:`Completion` (with timings).
-    Closing it early (``aclose()``, ``break`` inside ``async with``, cancelling the consuming task)
-    closes the HTTP connection, and llama-server stops generating.
-    """
-
-    def __init__(self, pieces: AsyncGenerator[str, None], on_done: list[Completion]) -> None:
-        self._pieces = pieces
-        self._done = on_done
-
-    @property
-    def result(self) -> Completion | None:
-        return self._done[0] if self._done else None
-
-    def __aiter__(self) -> TextStream:
-        return self
-
-    async def __anext__(self) -> str:
-        return await self._pieces.__anext__()
-
-    async def aclose(self) -> None:
-        await self._pieces.aclose()
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-
-async def _sse_payloads(lines: AsyncIterator[str]) -> AsyncGenerator[dict[str, Any] | None, None]:
-    """JSON payloads of ``data:`` lines; ``None`` for ``[DONE]``. Comments/pings are skipped."""
-    async for line in lines:
-        if not line.startswith("data:"):
-            continue
-        data = line[5:].strip()
-        if data == "[DONE]":
-            yield None
-            return
-        try:
-            payload = json.loads(data)
-        except ValueError:
-            log.warning("llama-server sent a malformed stream event: %.200s", data)
-            continue
-        if isinstance(payload, dict):
-            yield payload
+    raise_for_status(response, body, path, endpoint)
 
 
 class LlamaClient:
-    """Async client of one llama-server. ``http`` may be shared; it is closed only if owned."""
+    """Async client of one llama-server. ``http`` may be shared; it is closed only if owned.
 
-    def __init__(self, base_url: str, http: httpx.AsyncClient | None = None, *,
-                 timeout: float = 60.0) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._timeout = httpx.Timeout(timeout, connect=_CONNECT_TIMEOUT)
+    ``api_key`` is sent as a Bearer token (llama-server's ``--api-key``); ``ca_bundle`` is the CA
+    to trust for ``https://`` URLs. Or pass a whole :class:`Endpoint` as ``endpoint``.
+    """
+
+    kind = "llama"
+
+    def __init__(self, base_url: str = "", http: httpx.AsyncClient | None = None, *,
+                 timeout: float = 60.0, api_key: str = "", ca_bundle: str = "",
+                 endpoint: Endpoint | None = None) -> None:
+        self.endpoint = endpoint or Endpoint(base_url, api_key=api_key, ca_bundle=ca_bundle, timeout=timeout)
+        self.base_url = self.endpoint.url
+        self._timeout = self.endpoint.http_timeout()
         self._owns_http = http is None
-        self._http = http if http is not None else httpx.AsyncClient(timeout=self._timeout)
+        self._http = http if http is not None else self.endpoint.new_http()
 
     async def aclose(self) -> None:
         if self._owns_http:
@@ -171,26 +97,16 @@ class LlamaClient:
         await self.aclose()
 
     def _timeout_for(self, seconds: float | None) -> httpx.Timeout:
-        return self._timeout if seconds is None else httpx.Timeout(seconds, connect=_CONNECT_TIMEOUT)
+        return self._timeout if seconds is None else self.endpoint.http_timeout(seconds)
 
     async def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
-        """Send ``request``, once more if llama-server had closed the kept-alive connection.
-
-        llama-server may close an idle connection just as it is reused; the request then fails
-        with "disconnected without sending a response" before the server has seen it, so it is
-        safe to send it again, on a fresh connection.
-        """
-        try:
-            return await self._http.send(request, stream=stream)
-        except httpx.RemoteProtocolError:
-            log.debug("llama-server closed a kept-alive connection; sending %s again", request.url.path)
-            return await self._http.send(request, stream=stream)
+        return await send_retrying(self._http, request, stream=stream)
 
     @asynccontextmanager
     async def _post_streamed(self, path: str, body: dict[str, Any], timeout: float | None
                              ) -> AsyncIterator[httpx.Response]:
         request = self._http.build_request("POST", self.base_url + path, json=body,
-                                           timeout=self._timeout_for(timeout))
+                                           headers=self.endpoint.headers, timeout=self._timeout_for(timeout))
         response = await self._send(request, stream=True)
         try:
             yield response
@@ -201,11 +117,12 @@ class LlamaClient:
                        timeout: float | None = None) -> Any:
         try:
             request = self._http.build_request(method, self.base_url + path, json=body,
+                                               headers=self.endpoint.headers,
                                                timeout=self._timeout_for(timeout))
             response = await self._send(request, stream=False)
         except httpx.TransportError as exc:
-            raise _map_transport_error(exc, self.base_url, path) from exc
-        _raise_for_status(response, response.text, path)
+            raise map_transport_error(exc, self.endpoint, path) from exc
+        _raise_for_status(response, response.text, path, self.endpoint)
         try:
             return response.json()
         except ValueError as exc:
@@ -219,10 +136,13 @@ class LlamaClient:
     async def health(self) -> HealthState:
         """``ok`` when the model is loaded, ``loading`` while it loads; raises when unreachable."""
         try:
-            response = await self._http.get(self.base_url + "/health", timeout=self._timeout_for(5.0))
+            response = await self._http.get(self.base_url + "/health", headers=self.endpoint.headers,
+                                            timeout=self._timeout_for(5.0))
         except httpx.TransportError as exc:
-            raise _map_transport_error(exc, self.base_url, "/health") from exc
-        return _health_from_status(response.status_code)
+            raise map_transport_error(exc, self.endpoint, "/health") from exc
+        if response.status_code in (401, 403):
+            raise_for_status(response, response.text, "/health", self.endpoint)
+        return health_from_status(response.status_code)
 
     async def props(self) -> dict[str, Any]:
         data = await self._request("GET", "/props")
@@ -236,6 +156,9 @@ class LlamaClient:
     async def tokenize(self, text: str, *, add_special: bool = False) -> list[int]:
         data = await self._request("POST", "/tokenize", {"content": text, "add_special": add_special})
         return [int(t) for t in data.get("tokens", [])]
+
+    async def count_tokens(self, text: str) -> int:
+        return len(await self.tokenize(text))
 
     # --- generation ----------------------------------------------------------------------
     async def complete(self, prompt: str, params: CompletionParams | None = None) -> Completion:
@@ -289,7 +212,8 @@ class LlamaClient:
         body = {"messages": [dict(m) for m in messages], "stream": True,
                 "stream_options": {"include_usage": True}, **params.to_json()}
         done: list[Completion] = []
-        return TextStream(self._chat_pieces(body, params.timeout, done), done)
+        return TextStream(self._chat_pieces(body, params.timeout, done, MarkerFilter(think=params.think)),
+                          done)
 
     def _stream_completion(self, path: str, body: dict[str, Any], timeout: float | None) -> TextStream:
         done: list[Completion] = []
@@ -298,20 +222,28 @@ class LlamaClient:
     async def _completion_pieces(self, path: str, body: dict[str, Any], timeout: float | None,
                                  done: list[Completion]) -> AsyncGenerator[str, None]:
         parts: list[str] = []
+        markers = MarkerFilter(chat=False)
         async with aclosing(self._sse(path, body, timeout)) as events:
             async for payload in events:
                 if payload is None:
                     break
-                piece = str(payload.get("content", ""))
+                piece = markers.feed(str(payload.get("content", "")))
+                if payload.get("stop"):
+                    piece += markers.flush()
                 if piece:
                     parts.append(piece)
                     yield piece
+                if markers.done:  # a turn marker: the rest is not part of the completion
+                    done.append(Completion.from_json({**payload, "stop_type": "word",
+                                                      "stopping_word": markers.stopped_by},
+                                                     text="".join(parts)))
+                    return
                 if payload.get("stop"):
                     done.append(Completion.from_json(payload, text="".join(parts)))
                     return
 
     async def _chat_pieces(self, body: dict[str, Any], timeout: float | None,
-                           done: list[Completion]) -> AsyncGenerator[str, None]:
+                           done: list[Completion], markers: MarkerFilter) -> AsyncGenerator[str, None]:
         parts: list[str] = []
         last: dict[str, Any] = {}
         async with aclosing(self._sse("/v1/chat/completions", body, timeout)) as events:
@@ -320,10 +252,16 @@ class LlamaClient:
                     break
                 last = payload
                 for choice in payload.get("choices") or []:
-                    piece = (choice.get("delta") or {}).get("content")
+                    piece = markers.feed(str((choice.get("delta") or {}).get("content") or ""))
                     if piece:
-                        parts.append(str(piece))
-                        yield str(piece)
+                        parts.append(piece)
+                        yield piece
+                if markers.done:  # end of the turn, written out as text: stop generating
+                    break
+        rest = markers.flush()
+        if rest:
+            parts.append(rest)
+            yield rest
         done.append(Completion(text="".join(parts), timings=Timings.from_json(last.get("timings")),
                                stop_type="eos"))
 
@@ -333,8 +271,8 @@ class LlamaClient:
             async with self._post_streamed(path, body, timeout) as resp:
                 if resp.status_code >= 400:
                     text = (await resp.aread()).decode("utf-8", "replace")
-                    _raise_for_status(resp, text, path)
-                async with aclosing(_sse_payloads(resp.aiter_lines())) as payloads:
+                    _raise_for_status(resp, text, path, self.endpoint)
+                async with aclosing(sse_payloads(resp.aiter_lines())) as payloads:
                     async for payload in payloads:
                         if payload is not None and isinstance(payload.get("error"), dict):
                             message = str(payload["error"].get("message", payload["error"]))
@@ -344,21 +282,38 @@ class LlamaClient:
                             )
                         yield payload
         except httpx.TransportError as exc:
-            raise _map_transport_error(exc, self.base_url, path) from exc
+            raise map_transport_error(exc, self.endpoint, path) from exc
 
 
-def _health_from_status(status: int) -> HealthState:
-    if status == 200:
-        return "ok"
-    if status == 503:
-        return "loading"
-    return "error"
-
-
-def probe_health(base_url: str, timeout: float = 2.0) -> HealthState:
+def probe_health(base_url: str, timeout: float = 2.0, *, endpoint: Endpoint | None = None) -> HealthState:
     """Blocking health probe for process management (``server start`` waits on it)."""
+    endpoint = endpoint or Endpoint(base_url)
     try:
-        response = httpx.get(base_url.rstrip("/") + "/health", timeout=timeout)
+        response = httpx.get(endpoint.url + "/health", timeout=timeout, headers=endpoint.headers,
+                             verify=endpoint.verify)
     except httpx.TransportError:
         return "unreachable"
-    return _health_from_status(response.status_code)
+    return health_from_status(response.status_code)
+
+
+def create(endpoint: Endpoint, http: httpx.AsyncClient | None, options: object) -> LlamaClient:
+    """The backend factory registered as ``llama`` (see :mod:`codeassist.runtime.backend`)."""
+    return LlamaClient(endpoint=endpoint, http=http)
+
+
+async def probe(http: httpx.AsyncClient, endpoint: Endpoint) -> bool:
+    """Does ``endpoint`` speak llama-server's native API? (``/props`` with its known fields)."""
+    try:
+        response = await http.get(endpoint.url + "/props", headers=endpoint.headers,
+                                  timeout=endpoint.http_timeout(10.0))
+    except httpx.TransportError as exc:
+        raise map_transport_error(exc, endpoint, "/props") from exc
+    if response.status_code in (401, 403):
+        raise_for_status(response, response.text, "/props", endpoint)
+    if response.status_code != 200:
+        return False
+    try:
+        data = response.json()
+    except ValueError:
+        return False
+    return isinstance(data, dict) and ("default_generation_settings" in data or "model_path" in data)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import ipaddress
 import logging
 import os
 import signal
@@ -23,11 +24,11 @@ from typing import Literal
 
 from codeassist import paths
 from codeassist.config import Settings
-from codeassist.errors import ServerStartError
-from codeassist.runtime import _files, gguf, models, provision
+from codeassist.errors import ConfigError, ServerStartError
+from codeassist.runtime import _files, gguf, models, provision, templates
 from codeassist.runtime.llama_client import HealthState, probe_health
 
-__all__ = ["ManagedServer", "ServerStatus", "server_command"]
+__all__ = ["ManagedServer", "ServerStatus", "is_loopback", "read_key_file", "server_command"]
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +52,49 @@ class ServerStatus:
     command: tuple[str, ...] = ()
 
 
+def is_loopback(host: str) -> bool:
+    if host in ("localhost", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def read_key_file(path: str | Path) -> list[str]:
+    """The keys of an ``--api-key-file`` (one per line, blank lines ignored)."""
+    try:
+        text = Path(path).expanduser().read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the API key file {path}: {exc.strerror}.",
+                          hint="Write one key per line into it, readable only by you (chmod 600).",
+                          key="server.api_key_file") from exc
+    keys = [line.strip() for line in text.splitlines() if line.strip()]
+    if not keys:
+        raise ConfigError(f"The API key file {path} holds no key.", hint="Write one key per line into it.",
+                          key="server.api_key_file")
+    return keys
+
+
 def server_command(settings: Settings, binary: provision.BinaryInfo, model: Path,
-                   info: gguf.GGUFInfo | None) -> list[str]:
-    """llama-server's command line for these settings, model and binary."""
+                   info: gguf.GGUFInfo | None, *, key_file: Path | None = None) -> list[str]:
+    """llama-server's command line for these settings, model and binary.
+
+    The model's own chat template runs through Jinja; a GGUF without one gets llama.cpp's built-in
+    template of its family (``--chat-template NAME``, which only works without ``--jinja``).
+    ``key_file`` holds the keys clients must send (``server.api_key_file``, or ``server.api_key``
+    written to a private file: a key never appears on a command line).
+    """
     srv = settings.server
     cmd = [str(binary.path), "-m", str(model), "--host", srv.host, "--port", str(srv.port),
-           "-c", str(srv.ctx_size), "--parallel", str(max(2, srv.parallel)), "--jinja",
-           "-fa", srv.flash_attn, "--no-webui"]
+           "-c", str(srv.ctx_size), "--parallel", str(max(2, srv.parallel))]
+    builtin = templates.builtin_template(info.architecture) if info and not info.chat_template else None
+    cmd += ["--chat-template", builtin] if builtin else ["--jinja"]
+    cmd += ["-fa", srv.flash_attn, "--no-webui"]
+    if key_file is not None:
+        cmd += ["--api-key-file", str(key_file)]
+    if srv.metrics:
+        cmd.append("--metrics")
     if srv.gpu_layers >= 0:
         cmd += ["-ngl", str(srv.gpu_layers)]
     elif binary.backend in provision.GPU_BACKENDS:
@@ -121,7 +158,43 @@ class ManagedServer:
     @property
     def url(self) -> str:
         host = self.settings.server.host
+        if host in ("0.0.0.0", "::"):  # listening everywhere: this machine reaches it on loopback
+            host = "127.0.0.1" if host == "0.0.0.0" else "::1"
         return f"http://{f'[{host}]' if ':' in host else host}:{self.settings.server.port}"
+
+    def _key_file(self) -> Path | None:
+        """The file of keys to start the server with; refuses a non-loopback host without one."""
+        srv = self.settings.server
+        if srv.api_key_file:
+            read_key_file(srv.api_key_file)
+            return Path(srv.api_key_file).expanduser().resolve()
+        if srv.api_key:
+            path = self.state_dir / "server.keys"
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600, exist_ok=True)
+            path.chmod(0o600)
+            path.write_text(srv.api_key + "\n", encoding="utf-8")
+            return path
+        if not is_loopback(srv.host):
+            raise ConfigError(
+                f"Refusing to serve the model on {srv.host} without an API key: anyone who can reach "
+                "this machine could use it.",
+                hint="Pass `--api-key-file FILE` (one key per line; clients set `server.api_key`), or "
+                     "listen on 127.0.0.1.", key="server.host")
+        return None
+
+    def api_key(self) -> str:
+        """The key this machine's clients send to the managed server ("" when it has none)."""
+        if self.settings.server.api_key:
+            return self.settings.server.api_key
+        state = _files.read_json(self.state_file) or {}
+        key_file = state.get("api_key_file") or self.settings.server.api_key_file
+        if not key_file:
+            return ""
+        try:
+            return read_key_file(str(key_file))[0]
+        except ConfigError:
+            return ""
 
     @property
     def state_file(self) -> Path:
@@ -186,8 +259,9 @@ class ManagedServer:
         model = models.resolve_model_path(self.settings)
         gguf.check_gguf_file(model)
         info = gguf.read_info(model)
+        key_file = self._key_file()
         self._check_port()
-        cmd = server_command(self.settings, binary, model, info)
+        cmd = server_command(self.settings, binary, model, info, key_file=key_file)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         if self.log_path.exists():
             os.replace(self.log_path, self.log_path.with_name("server.log.1"))
@@ -204,6 +278,7 @@ class ManagedServer:
             "pid": self._proc.pid, "url": self.url, "host": self.settings.server.host,
             "port": self.settings.server.port, "model": str(model), "binary": str(binary.path),
             "backend": binary.backend, "command": cmd, "started_at": started,
+            "api_key_file": str(key_file) if key_file else "",
         })
         return ServerStatus("starting", self.url, self.log_path, pid=self._proc.pid, model=str(model),
                             binary=str(binary.path), started_at=started, command=tuple(cmd))

@@ -102,10 +102,10 @@ class ChatApp(App[None]):
         self.query_one(ChatInput).focus()
         pane = self.query_one("#conversation", VerticalScroll)
         pane.anchor()
+        if self.notice:  # first: which model this is, honestly
+            await self.say(self.notice, "notice")
         await self.say(f"codeassist chat in {self.session.root} — F1 or /help for keys and commands, "
                        "Esc stops an answer, Ctrl+Q quits.", "system")
-        if self.notice:
-            await self.say(self.notice, "notice")
         if self.resume:
             await self._show_resumed()
         self.start_server()

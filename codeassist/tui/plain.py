@@ -64,10 +64,10 @@ class PlainChat:
         self.out.flush()
 
     async def run(self, *, resume: bool = False, notice: str | None = None) -> None:
+        if notice:  # first: which model this is, honestly
+            self.say(notice)
         self.say(f"codeassist chat in {self.session.root} — /help for commands, Ctrl-C stops an answer, "
                  "Ctrl-D quits.")
-        if notice:
-            self.say(notice)
         if resume:
             stored = self.session.resume()
             self.say(f"Resumed the last conversation ({len(stored)} messages)." if stored else

@@ -18,6 +18,10 @@ function statusText(status, enabled) {
   const lines = [`Server: ${s.state || 'not started'}`];
   if (s.model) lines.push(`Model: ${s.model}${s.tiny ? ' (tiny demo model: suggestions will be poor)' : ''}`);
   if (typeof s.lastLatencyMs === 'number') lines.push(`Last completion: ${Math.round(s.lastLatencyMs)} ms`);
+  for (const e of s.endpoints || []) {
+    const ms = typeof e.latencyMs === 'number' ? `, ${Math.round(e.latencyMs)} ms` : '';
+    lines.push(`${e.url}: ${e.state}${ms}`);
+  }
   if (s.detail) lines.push(s.detail);
   return { text, tooltip: lines.join('\n') };
 }

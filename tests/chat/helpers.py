@@ -54,8 +54,8 @@ def make_repo(root: Path) -> Path:
 
 
 def settings_for(repo: Path, server: LlamaServerInfo, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {"server.url": server.url, "chat.max_tokens": 24, "index.workers": 1,
-                              "index.map_tokens": 128}
+    values: dict[str, Any] = {"server.url": server.url, "model.name": server.name, "chat.max_tokens": 24,
+                              "index.workers": 1, "index.map_tokens": 128}
     values.update(overrides)
     return load_settings(repo, overrides=values)
 

