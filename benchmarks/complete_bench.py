@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from codeassist.completion import CompletionEngine, CompletionRequest  # noqa: E402
-from codeassist.completion.prompt import DEFAULT_VARIANT, VARIANTS, Variant  # noqa: E402
+from codeassist.completion.prompt import CHAT_VARIANTS, DEFAULT_VARIANT, VARIANTS, Variant  # noqa: E402
 from codeassist.config import CompletionSettings, IndexSettings, Settings, load_settings  # noqa: E402
 from codeassist.index import RepoIndex  # noqa: E402
 from codeassist.runtime import LocalRuntime  # noqa: E402
@@ -49,7 +49,7 @@ from codeassist.runtime.server import ManagedServer  # noqa: E402
 QUALITY_PACKAGES = ("click", "httpx", "rich", "pygls", "platformdirs", "git", "textual")
 # Windows kept small: on 2 shared CPU cores prompt processing dominates the run time.
 BENCH = CompletionSettings(n_predict=12, prefix_tokens=192, suffix_tokens=64, context_tokens=160,
-                           cache_size=1000, timeout=300.0)
+                           cache_size=1000, timeout=300.0, latency_ms=0, speculative=False)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -320,7 +320,7 @@ async def part_quality(runtime: LocalRuntime, work: Path, count: int, seed: int,
         if variants:
             subset = positions[: max(30, count // 7)]
             scores: dict[Variant, float] = {}
-            for variant in VARIANTS:
+            for variant in [v for v in VARIANTS if v not in CHAT_VARIANTS]:  # a base model: no template
                 run = await quality_run(runtime, index, subset, repo, BENCH, variant)
                 print(json.dumps(run), flush=True)
                 out["runs"].append({"subset": True, **run})

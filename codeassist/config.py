@@ -71,7 +71,7 @@ class ServerSettings:
 
 @dataclass(frozen=True)
 class ModelSettings:
-    name: str = "gemma3-270m-tiny"  # a catalogue name (`codeassist model list`)
+    name: str = "qwen2.5-coder-0.5b"  # a catalogue name (`codeassist model list`)
     path: str = ""  # explicit GGUF path; overrides name
 
 
@@ -85,6 +85,13 @@ class CompletionSettings:
     context_tokens: int = 512
     cache_size: int = 250
     timeout: float = 10.0
+    latency_ms: int = 1500  # prompt sized to answer within this, at the server's measured speed (0: off)
+    speculative: bool = True  # after a suggestion, prepare the next one as if it were accepted
+    # auto: /infill when the model has FIM tokens, else a prompt-built /completion
+    mode: str = field(default="auto", metadata=_choices("auto", "infill", "completion"))
+    # the prompt layout of the /completion path (docs/completion.md); auto: the measured default
+    prompt: str = field(default="auto", metadata=_choices("auto", "headers", "bare", "headers_suffix",
+                                                                 "chat_hole", "hybrid"))
 
 
 @dataclass(frozen=True)

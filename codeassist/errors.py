@@ -30,6 +30,7 @@ Messages are full sentences that say what went wrong *and what to do next*::
     ├── GitError                         exit 7   git repository state / operations
     ├── RefactorError                    exit 8   refactor could not be applied / validated
     │   └── EditError                             one text-editor-tool edit refused (sent back)
+    ├── RequestShown                     exit 0   --show-request printed the request; nothing sent
     └── Cancelled                        exit 130 user cancelled (Ctrl-C, declined confirmation)
 
 Exit codes are documented in README.md and ``codeassist --help``.
@@ -55,6 +56,7 @@ __all__ = [
     "ModelServerError",
     "PrivacyError",
     "RefactorError",
+    "RequestShown",
     "ServerAuthError",
     "ServerBinaryError",
     "ServerRequestError",
@@ -203,6 +205,12 @@ class RefactorError(CodeassistError):
 
 class EditError(RefactorError):
     """One edit of the text editor tool was refused; the message goes back to the model."""
+
+
+class RequestShown(CodeassistError):
+    """``--show-request``: the exact redacted request was printed instead of being sent."""
+
+    exit_code = 0
 
 
 class Cancelled(CodeassistError):

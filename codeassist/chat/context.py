@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from codeassist.chat.routing import mentioned_paths
 from codeassist.errors import UsageError
 
 __all__ = ["ChatContext", "ContextFile", "estimate_tokens"]
 
 if TYPE_CHECKING:
     from codeassist.index import RepoIndex, Symbol
+    from codeassist.privacy.guard import PrivacyGuard
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +99,33 @@ class ChatContext:
                 continue
             out.append(ContextFile(rel, text))
         return out, left_out
+
+    def cloud_files(self, guard: PrivacyGuard, text: str = "") -> tuple[list[ContextFile], list[str]]:
+        """What may go to the cloud of the added files and the files ``text`` mentions by path.
+
+        Both are files the user named, so git-ignored ones may go; secret files, links leaving the
+        repository and binary files never do. Returns (files, notices: left out or cut, and why)."""
+        from codeassist.privacy.sources import read_for_cloud
+
+        named = list(self._files)
+        for word in mentioned_paths(text):
+            candidate = Path(os.path.normpath(self.root / word))  # links are judged, not followed
+            try:
+                rel = candidate.relative_to(self.root).as_posix()
+            except ValueError:
+                continue
+            if rel not in named and (candidate.is_file() or candidate.is_symlink()):
+                named.append(rel)
+        out: list[ContextFile] = []
+        notices: list[str] = []
+        for rel in named:
+            got = read_for_cloud(guard, self.root, rel, named=True, max_chars=MAX_FILE_CHARS)
+            if got.refused is not None:
+                notices.append(f"{rel} was not sent to Claude: {got.refused}")
+                continue
+            notices.extend(got.notes)
+            out.append(ContextFile(rel, got.text))
+        return out, notices
 
     def repo_map(self, tokens: int, focus_idents: tuple[str, ...] = ()) -> str:
         """The ranked repository map focused on the files in play; empty without an index."""

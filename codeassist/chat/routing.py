@@ -39,6 +39,7 @@ class RoutingInputs:
     context_files: tuple[str, ...] = ()
     prompt_tokens: int = 0  # estimated size of the local prompt (context + history + question)
     local_budget: int = 8192  # what the local model can take
+    local_can_chat: bool = True  # false: the local model has no chat template (none built in either)
 
 
 def mentioned_paths(text: str) -> list[str]:
@@ -53,6 +54,8 @@ def mentioned_paths(text: str) -> list[str]:
 
 
 def decide(inputs: RoutingInputs) -> RouteDecision:
+    if not inputs.local_can_chat and inputs.cloud_allowed and inputs.claude_ready:
+        return RouteDecision("claude", "the local model cannot chat (it has no chat template)")
     if inputs.mode == "local":
         return RouteDecision("local", "local route chosen with /local")
     if not inputs.cloud_allowed:

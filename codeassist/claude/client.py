@@ -2,8 +2,10 @@
 
 Every call goes through the same gate, so no caller can forget a step:
 
-1. privacy — ``privacy.cloud = false`` / ``--offline`` refuses before anything is sent; secrets
-   are redacted in everything sent and restored in everything received (:mod:`.privacy`);
+1. privacy — ``privacy.cloud = false`` / ``--offline`` refuses before anything is sent; every
+   body goes through the privacy guard's one egress point (:meth:`PrivacyGuard.seal`: every string
+   redacted, then sealed) and only the sealed form reaches the SDK (:meth:`PrivacyGuard.release`
+   checks the seal); replies are restored; each request is audited in the ledger (redacted);
 2. budget — when a cost limit applies, ``count_tokens`` gives an upper-bound estimate first and
    :class:`~codeassist.errors.CostLimitError` stops the call above it;
 3. one streamed turn — retried with exponential backoff on 429/529/5xx, timeouts and connection
@@ -22,16 +24,18 @@ import logging
 import math
 import threading
 from collections.abc import AsyncGenerator, Callable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlparse
 
 import anthropic
 import httpx
+import httpx2
 
 from codeassist import config
 from codeassist.claude import pricing
 from codeassist.claude.datatypes import CostEstimate, Prompt, Reply, ToolUse, Usage
-from codeassist.claude.ledger import CallRecord, Ledger
+from codeassist.claude.ledger import CallRecord, EgressRecord, Ledger
 from codeassist.claude.payload import (
     build_request,
     error_message,
@@ -41,7 +45,6 @@ from codeassist.claude.payload import (
     token_bound,
     usage_from,
 )
-from codeassist.claude.privacy import PrivacyGuard, StreamRestorer
 from codeassist.claude.retry import (
     RETRY_STATUS,
     RETRY_STREAM_ERRORS,
@@ -57,7 +60,9 @@ from codeassist.errors import (
     CloudResponseError,
     ConfigError,
     CostLimitError,
+    RequestShown,
 )
+from codeassist.privacy.guard import GuardedRequest, PrivacyGuard, StreamRestorer
 
 log = logging.getLogger(__name__)
 
@@ -85,13 +90,20 @@ class ClaudeClient:
         local: bool = False,
         command: str = "claude",
         max_cost: float | None = None,
+        http: httpx2.Client | None = None,
+        guard: PrivacyGuard | None = None,
+        show_request: Callable[[str], None] | None = None,
     ) -> None:
+        """``http``: the ``httpx2`` client the SDK sends with (a transport of the caller's, a proxy...);
+        it may be shared and is closed only by its owner. Default: the SDK's own."""
         self.settings = settings
+        self._http = http
         self.ledger = ledger
         self.local = local
         self.command = command
         self.max_cost = settings.claude.max_cost if max_cost is None else max_cost
-        self.guard = PrivacyGuard(settings.privacy)
+        self.guard = guard or PrivacyGuard.from_settings(settings)
+        self.show_request = show_request  # set: print the redacted body instead of sending it
         self.base_url = base_url or self._default_base_url(settings, local)
         self._api_key = api_key
         self._model = settings.claude.model or None
@@ -136,13 +148,20 @@ class ClaudeClient:
             log.info("Using model %s (from the API's model list).", self._model)
         return self._model
 
-    def count_tokens(self, prompt: Prompt) -> int:
-        params, _ = build_request(prompt, self.guard)
+    def seal(self, prompt: Prompt) -> GuardedRequest:
+        """``prompt`` as the privacy guard lets it leave: redacted and sealed."""
+        return self.guard.seal(build_request(prompt), prompt.files)
+
+    def count_tokens(self, prompt: Prompt | GuardedRequest) -> int:
+        request = prompt if isinstance(prompt, GuardedRequest) else self.seal(prompt)
+        if self.show_request is not None:
+            self._show(request, None, None)
         model = self.resolve_model()
-        result = self._call(lambda sdk: sdk.messages.count_tokens(model=model, **params))
+        result = self._call(lambda sdk: sdk.messages.count_tokens(**self.guard.release(request, model=model)))
+        self._audit(request, "count_tokens", model, "ok", Usage(input_tokens=int(result.input_tokens)), 0.0)
         return int(result.input_tokens)
 
-    def estimate(self, prompt: Prompt, *, max_tokens: int | None = None,
+    def estimate(self, prompt: Prompt | GuardedRequest, *, max_tokens: int | None = None,
                  input_tokens: int | None = None) -> CostEstimate:
         """Upper-bound cost of one turn (no cache hit, the whole output budget used).
 
@@ -152,17 +171,21 @@ class ClaudeClient:
         tokens = self.count_tokens(prompt) if input_tokens is None else input_tokens
         out = max_tokens or self.settings.claude.max_tokens
         price = pricing.price_for(self.resolve_model(), local=self.local)
-        usd = pricing.estimate_cost(price, tokens, out, caching=bool(prompt.system or prompt.context))
-        return CostEstimate(model=self.resolve_model(), input_tokens=tokens, max_output_tokens=out, usd=usd)
+        caching = ("system" in prompt.payload()) if isinstance(prompt, GuardedRequest) else bool(
+            prompt.system or prompt.context)
+        usd = pricing.estimate_cost(price, tokens, out, caching=caching)
+        return CostEstimate(model=self.resolve_model(), input_tokens=tokens, max_output_tokens=out,
+                            usd_plan=usd, usd_total=usd, local=self.local)
 
     def check_budget(self, estimate: CostEstimate, max_cost: float | None = None) -> None:
         """Raise :class:`CostLimitError` when spent + estimate exceeds the limit."""
         limit = self.max_cost if max_cost is None else max_cost
         with self._lock:
             spent = self._spent - self._budget_base
-        if spent + estimate.usd > limit:
+        if spent + estimate.usd_plan > limit:
             raise CostLimitError(
-                f"The next Claude call may cost up to ${estimate.usd:.4f} ({estimate.input_tokens} input "
+                f"The next Claude call may cost up to ${estimate.usd_plan:.4f} ({estimate.input_tokens} "
+                f"input "
                 f"tokens, up to {estimate.max_output_tokens} output tokens on {estimate.model}); with "
                 f"${spent:.4f} already spent that is above the limit of ${limit:.2f}. Nothing more was sent.",
                 hint="Raise the limit with --max-cost (or claude.max_cost), or narrow the request "
@@ -187,14 +210,16 @@ class ClaudeClient:
         model stops) and :class:`~codeassist.errors.Cancelled` is raised. ``preflight=False``
         checks the limit with a local token bound instead of ``count_tokens`` (no extra round trip).
         """
-        params, found = build_request(prompt, self.guard)
+        request = self.seal(prompt)
+        if self.show_request is not None:
+            self._show(request, max_tokens, command)
         if math.isfinite(self.max_cost) and not self.local:
-            bound = None if preflight else token_bound(params)
-            self.check_budget(self.estimate(prompt, max_tokens=max_tokens, input_tokens=bound))
-        if found:
-            log.info("Redacted %d secret-looking strings before sending: %s", len(found), found.kinds())
-        params["model"] = self.resolve_model()
-        params["max_tokens"] = max_tokens or self.settings.claude.max_tokens
+            bound = None if preflight else token_bound(request.payload())
+            self.check_budget(self.estimate(request, max_tokens=max_tokens, input_tokens=bound))
+        if request.manifest.redactions:
+            log.info("Redacted %d secret-looking strings before sending: %s",
+                     request.manifest.redaction_count, request.manifest.redactions)
+        extra = {"model": self.resolve_model(), "max_tokens": max_tokens or self.settings.claude.max_tokens}
         emitted = [False]
 
         def deliver(text: str) -> None:
@@ -203,10 +228,10 @@ class ClaudeClient:
                 on_text(text)
 
         reply: Reply = self._retry.run(
-            lambda: self._stream_once(self._client(), params, deliver, command, should_stop),
+            lambda: self._stream_once(self._client(), request, extra, deliver, command, should_stop),
             lambda: emitted[0])
-        if "system" in params and not self.local and not (reply.usage.cache_read_input_tokens
-                                       or reply.usage.cache_creation_input_tokens):
+        if (prompt.system or prompt.context) and not self.local and not (reply.usage.cache_read_tokens
+                                                                         or reply.usage.cache_write_tokens):
             log.info("The stable prefix was not cached: it is probably below the model's minimum "
                      "(1024-4096 tokens), so every turn pays for it in full.")
         return reply
@@ -247,7 +272,8 @@ class ClaudeClient:
     def close(self) -> None:
         """Close the HTTP connections and the ledger's database connection (both reopen on use)."""
         if self._sdk is not None:
-            self._sdk.close()
+            if self._http is None:  # the SDK's own HTTP client; an injected one is its owner's
+                self._sdk.close()
             self._sdk = None
         self.ledger.close()
 
@@ -267,7 +293,7 @@ class ClaudeClient:
                 )
             timeout = anthropic.Timeout(self.settings.claude.timeout, connect=10.0)
             self._sdk = anthropic.Anthropic(api_key=key, base_url=self.base_url, max_retries=0,
-                                            timeout=timeout)
+                                            timeout=timeout, http_client=self._http)
         return self._sdk
 
     def _call(self, fn: Callable[[anthropic.Anthropic], Any]) -> Any:
@@ -299,10 +325,12 @@ class ClaudeClient:
 
     # -- one streamed turn ------------------------------------------------------------------
 
-    def _stream_once(self, sdk: anthropic.Anthropic, params: dict[str, Any],
+    def _stream_once(self, sdk: anthropic.Anthropic, request: GuardedRequest, extra: dict[str, Any],
                      deliver: Callable[[str], None], command: str | None,
                      should_stop: Callable[[], bool] | None = None) -> Reply:
+        params = self.guard.release(request, **extra)  # only a body the guard sealed is sent
         restorer = StreamRestorer(self.guard, deliver)
+        audit = (request, command)
         stream = None
         try:
             with sdk.messages.stream(**params) as stream:
@@ -326,28 +354,28 @@ class ClaudeClient:
         except anthropic.APIConnectionError as exc:
             raise Retryable(_connection_reason(exc)) from exc
         except Cancelled:
-            self._record_partial(stream, params["model"], command, "cancelled")
+            self._record_partial(stream, params["model"], audit, "cancelled")
             raise
         except TRANSPORT_ERRORS as exc:
-            self._record_partial(stream, params["model"], command)
-            if isinstance(exc, httpx.TimeoutException) or "Timeout" in type(exc).__name__:
+            self._record_partial(stream, params["model"], audit)
+            if isinstance(exc, httpx.TimeoutException | httpx2.TimeoutException):
                 raise Retryable("the answer stalled (read timeout)") from exc
             raise CloudResponseError(
                 "Claude's answer was cut off mid-stream (the connection closed early); "
                 "nothing of it was used.", hint="Run the command again.") from exc
         if not stopped or message.stop_reason is None:
-            self._record_partial(stream, params["model"], command)
+            self._record_partial(stream, params["model"], audit)
             raise CloudResponseError(
                 "Claude's answer ended before it was complete (no message_stop); nothing of it was used.",
                 hint="Run the command again.",
             )
         restorer.flush()
-        return self._finish(message, command)
+        return self._finish(message, audit)
 
-    def _finish(self, message: Any, command: str | None) -> Reply:
+    def _finish(self, message: Any, audit: tuple[GuardedRequest, str | None]) -> Reply:
         usage = usage_from(message.usage)
         model = str(message.model or self.resolve_model())
-        cost = self._book(model, usage, command, "ok")
+        usage = self._book(model, usage, audit, "ok")
         content: list[dict[str, Any]] = []
         texts: list[str] = []
         tools: list[ToolUse] = []
@@ -362,9 +390,9 @@ class ClaudeClient:
             else:
                 content.append(block.model_dump(mode="json", exclude_none=True))
         return Reply(text="".join(texts), tool_uses=tools, stop_reason=str(message.stop_reason), model=model,
-                     usage=usage, cost_usd=cost, content=content)
+                     usage=usage, content=content)
 
-    def _record_partial(self, stream: Any, model: str, command: str | None,
+    def _record_partial(self, stream: Any, model: str, audit: tuple[GuardedRequest, str | None],
                         status: str = "truncated") -> None:
         """A cut-off answer is still billed for its input: record what the stream reported."""
         try:
@@ -372,20 +400,44 @@ class ClaudeClient:
         except AssertionError:  # nothing arrived at all
             snapshot = None
         if snapshot is not None:
-            self._book(model, usage_from(snapshot.usage), command, status)
+            self._book(model, usage_from(snapshot.usage), audit, status)
+        else:
+            self._audit(audit[0], "messages", model, status, Usage(), 0.0, audit[1])
 
-    def _book(self, model: str, usage: Usage, command: str | None, status: str) -> float:
-        cost: float = pricing.call_cost(pricing.price_for(model, local=self.local), usage)
+    def _show(self, request: GuardedRequest, max_tokens: int | None, command: str | None) -> None:
+        """``--show-request``: print the exact redacted body, audit it as shown, send nothing."""
+        assert self.show_request is not None
+        model = self._model or "(the newest Sonnet)"
+        self.show_request(request.payload_json(model=model,
+                                               max_tokens=max_tokens or self.settings.claude.max_tokens))
+        self._audit(request, "shown", model, "not sent", Usage(), 0.0, command)
+        raise RequestShown("The request was printed (--show-request); nothing was sent.")
+
+    def _audit(self, request: GuardedRequest, endpoint: str, model: str, status: str, usage: Usage,
+               cost: float, command: str | None = None) -> None:
+        m = request.manifest
+        self.ledger.record_egress(EgressRecord(
+            command=command or self.command, endpoint=endpoint if not self.local else f"local {endpoint}",
+            model=model, status=status, chars=m.chars, files=m.files, redactions=m.redactions,
+            body_sha256=m.sha256, input_tokens=usage.total_input_tokens, output_tokens=usage.output_tokens,
+            cost_usd=cost))
+
+    def _book(self, model: str, tokens: Usage, audit: tuple[GuardedRequest, str | None],
+              status: str) -> Usage:
+        """Price one call's tokens, count them against the budget, record them in the ledger and
+        the egress audit; the priced :class:`Usage` of the call."""
+        request, command = audit
+        cost: float = pricing.call_cost(pricing.price_for(model, local=self.local), tokens)
+        usage = replace(tokens, cost_usd=cost, calls=1)
+        self._audit(request, "messages", model, status, usage, cost, command)
         with self._lock:
             self._spent += cost
-        self.ledger.record(CallRecord(
-            command=command or self.command, model=model, input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens, cache_read_tokens=usage.cache_read_input_tokens,
-            cache_creation_tokens=usage.cache_creation_input_tokens, cost_usd=cost, status=status))
+        self.ledger.record(CallRecord(command=command or self.command, model=model, usage=usage,
+                                      status=status))
         log.info("%s %s: %d input + %d output tokens, cache read %d, cache write %d, $%.4f (%s).",
                  "Local" if self.local else "Claude", model, usage.input_tokens, usage.output_tokens,
-                 usage.cache_read_input_tokens, usage.cache_creation_input_tokens, cost, status)
-        return cost
+                 usage.cache_read_tokens, usage.cache_write_tokens, cost, status)
+        return usage
 
     def _newest_model(self, sdk: anthropic.Anthropic) -> str:
         listed = [(str(m.id), str(m.created_at)) for m in sdk.models.list(limit=100)]

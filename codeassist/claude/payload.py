@@ -1,6 +1,8 @@
-"""Request bodies for the Messages API: redaction on the way out, restoring on the way back.
+"""Request bodies for the Messages API, and restoring replies.
 
-Pure functions over plain dicts; ``client.py`` sends what :func:`build_request` returns.
+Pure functions over plain dicts. :func:`build_request` lays a :class:`Prompt` out as a body; the
+client has the privacy guard seal it (:meth:`codeassist.privacy.PrivacyGuard.seal`) and sends only
+the sealed form.
 The stable prefix (tools, system, context) carries a ``cache_control`` breakpoint; with tools in
 play the last message block carries one too, so each turn of a tool loop reads the previous
 turns from the cache.
@@ -14,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from codeassist.claude.datatypes import Prompt, Usage
-from codeassist.claude.privacy import PrivacyGuard, Redactions
+from codeassist.privacy.guard import PrivacyGuard
 
 __all__ = [
     "build_request",
@@ -29,25 +31,18 @@ __all__ = [
 _EPHEMERAL = {"type": "ephemeral"}
 
 
-def build_request(prompt: Prompt, guard: PrivacyGuard) -> tuple[dict[str, Any], Redactions]:
-    """``system``, ``messages`` and ``tools`` arguments, redacted, with cache breakpoints."""
-    found = Redactions()
-
-    def scrub(text: str) -> str:
-        redacted, items = guard.redact(text)
-        found.extend(items)
-        return redacted
-
-    params: dict[str, Any] = {"messages": [_message(m, scrub) for m in prompt.messages]}
+def build_request(prompt: Prompt) -> dict[str, Any]:
+    """``system``, ``messages`` and ``tools`` arguments with cache breakpoints (not yet redacted)."""
+    params: dict[str, Any] = {"messages": [_message(m) for m in prompt.messages]}
     system: list[dict[str, Any]] = [
-        {"type": "text", "text": scrub(part)} for part in (prompt.system, prompt.context) if part]
+        {"type": "text", "text": part} for part in (prompt.system, prompt.context) if part]
     if system:
         system[-1]["cache_control"] = dict(_EPHEMERAL)
         params["system"] = system
     if prompt.tools:
         params["tools"] = [dict(tool) for tool in prompt.tools]
         _mark_last_block(params["messages"])
-    return params, found
+    return params
 
 
 def token_bound(params: Mapping[str, Any]) -> int:
@@ -56,26 +51,11 @@ def token_bound(params: Mapping[str, Any]) -> int:
     return int(len(json.dumps(params, ensure_ascii=False)) / 2.5) + 16
 
 
-def _message(message: Mapping[str, Any], scrub: Any) -> dict[str, Any]:
+def _message(message: Mapping[str, Any]) -> dict[str, Any]:
     content = message.get("content", "")
     if isinstance(content, str):
-        return {"role": message["role"], "content": scrub(content)}
-    return {"role": message["role"], "content": [_block(dict(b), scrub) for b in content]}
-
-
-def _block(block: dict[str, Any], scrub: Any) -> dict[str, Any]:
-    kind = block.get("type")
-    if kind == "text":
-        block["text"] = scrub(block.get("text", ""))
-    elif kind == "tool_use":
-        block["input"] = _map_strings(block.get("input", {}), scrub)
-    elif kind == "tool_result":
-        content = block.get("content")
-        if isinstance(content, str):
-            block["content"] = scrub(content)
-        elif isinstance(content, list):
-            block["content"] = [_block(dict(c), scrub) for c in content]
-    return block
+        return {"role": message["role"], "content": content}
+    return {"role": message["role"], "content": [copy.deepcopy(dict(b)) for b in content]}
 
 
 def _mark_last_block(messages: list[dict[str, Any]]) -> None:
@@ -108,8 +88,8 @@ def usage_from(raw: Any) -> Usage:
     return Usage(
         input_tokens=int(getattr(raw, "input_tokens", 0) or 0),
         output_tokens=int(getattr(raw, "output_tokens", 0) or 0),
-        cache_read_input_tokens=int(getattr(raw, "cache_read_input_tokens", 0) or 0),
-        cache_creation_input_tokens=int(getattr(raw, "cache_creation_input_tokens", 0) or 0),
+        cache_read_tokens=int(getattr(raw, "cache_read_input_tokens", 0) or 0),
+        cache_write_tokens=int(getattr(raw, "cache_creation_input_tokens", 0) or 0),
     )
 
 

@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "snippet": ("complete_cmd:snippet", "Generate a snippet with the local model."),
     "refactor": ("refactor_cmd:refactor", "Plan a multi-file refactor with Claude; land it on a new branch."),
     "cost": ("cost_cmd:cost", "Summarise the tokens and dollars spent on Claude."),
+    "privacy": ("privacy_cmd:privacy", "Show what was sent to the cloud (the redacted audit log)."),
     "index": ("index_cmd:index", "Index a repository (incremental)."),
     "map": ("index_cmd:repo_map", "Print the ranked repository map within a token budget."),
     "symbols": ("index_cmd:symbols", "Find symbols by name or prefix."),

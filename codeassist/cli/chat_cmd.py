@@ -13,6 +13,7 @@ from codeassist.cli._common import app
 from codeassist.errors import Cancelled, UsageError
 
 ROUTES = click.Choice(["auto", "local", "claude"])
+MAX_STDIN_BYTES = 1_000_000  # piped text beyond this is cut, with a note
 
 
 def _route_options(func: Any) -> Any:
@@ -38,22 +39,21 @@ def chat(ctx: click.Context, plain: bool, resume: bool, route: str | None, offli
     Quick questions, explanations and snippets go to the local model; work spanning many files goes
     to Claude (when ANTHROPIC_API_KEY is set). The local llama-server starts on first use.
     """
-    from codeassist.chat.factory import close_session, open_session
-
-    settings = _settings(ctx, route, offline)
-    session = open_session(settings, app(ctx).repo)
-    notice = session.runtime.notice()
+    application = app(ctx).application(_settings(ctx, route, offline))
+    notice = application.notice()
     try:
         if plain:
-            from codeassist.tui.plain import PlainChat
+            from codeassist.tui.repl import PlainChat
 
-            asyncio.run(_plain(PlainChat(session), resume, notice))
+            # the REPL answers in the foreground: the index is brought up to date first
+            asyncio.run(_plain(PlainChat(application.chat_session(update_index=True)), resume, notice))
         else:
             from codeassist.tui.app import ChatApp
 
-            ChatApp(session, resume=resume, notice=notice).run()
+            # the Textual chat brings the index up to date in the background
+            ChatApp(application.chat_session(), resume=resume, notice=notice).run()
     finally:
-        close_session(session)
+        application.close()
 
 
 async def _plain(repl: Any, resume: bool, notice: str | None) -> None:
@@ -66,35 +66,48 @@ async def _plain(repl: Any, resume: bool, notice: str | None) -> None:
 @click.command()
 @click.argument("question", nargs=-1)
 @click.option("-q", "--quiet", is_flag=True, help="Print only the answer (no route and stats lines).")
+@click.option("--show-request", is_flag=True,
+              help="Print the exact (redacted) request Claude would get, and send nothing.")
 @_route_options
 @click.pass_context
-def ask(ctx: click.Context, question: tuple[str, ...], quiet: bool, route: str | None, offline: bool) -> None:
+def ask(ctx: click.Context, question: tuple[str, ...], quiet: bool, show_request: bool, route: str | None,
+        offline: bool) -> None:
     """Ask one QUESTION and print the answer as it streams.
 
     Text piped on stdin is appended to the question (`git diff | codeassist ask "review this"`).
     The answer goes to stdout; which model answered and why goes to stderr. Exit code 0 when an
     answer was printed, 2 without a question, and the usual codes for model-server or Claude errors.
     """
+    from codeassist.privacy import clean_input
+
     text = " ".join(question).strip()
     if not sys.stdin.isatty():
-        piped = sys.stdin.read().strip()
+        piped, notes = clean_input(sys.stdin.buffer.read(MAX_STDIN_BYTES + 1), "stdin", MAX_STDIN_BYTES)
+        piped = piped.strip()
+        for note in notes:
+            click.echo(f"[{note}]", err=True)
         text = f"{text}\n\n{piped}" if text and piped else text or piped
     if not text:
         raise UsageError("No question given.",
                          hint='Pass one as an argument (`codeassist ask "..."`) or pipe it on stdin.')
-    settings = _settings(ctx, route, offline)
+    if show_request and route == "local":
+        raise UsageError("--show-request shows what would go to Claude; --route local sends nothing.",
+                         hint="Leave out --route local.")
+    settings = _settings(ctx, "claude" if show_request else route, offline)
     try:
-        asyncio.run(_ask(ctx, settings, text, quiet))
+        asyncio.run(_ask(ctx, settings, text, quiet, show_request))
     except KeyboardInterrupt:
         raise Cancelled("Stopped.") from None
 
 
-async def _ask(ctx: click.Context, settings: Any, text: str, quiet: bool) -> None:
-    from codeassist.chat.events import Done, Notice, Routed, Token
-    from codeassist.chat.factory import close_session, open_session
+async def _ask(ctx: click.Context, settings: Any, text: str, quiet: bool, show_request: bool) -> None:
+    from codeassist.chat import Done, Notice, Routed, Token
 
-    session = open_session(settings, app(ctx).repo)
-    notice = session.runtime.notice()
+    application = app(ctx).application(settings)
+    session = application.chat_session(update_index=True)
+    if show_request and session.claude is not None:
+        session.claude.show_request = click.echo
+    notice = application.notice()
     if notice and not quiet:
         click.echo(f"[{notice}]", err=True)
     try:
@@ -113,5 +126,5 @@ async def _ask(ctx: click.Context, settings: Any, text: str, quiet: bool) -> Non
                         click.echo(f"[{s.prompt_tokens} prompt + {s.completion_tokens} answer tokens, "
                                    f"${s.cost_usd:.4f}, {s.total_s:.1f} s]", err=True)
     finally:
-        await session.runtime.aclose()
-        close_session(session)
+        await application.aclose()
+        application.close()

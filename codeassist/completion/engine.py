@@ -14,14 +14,18 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
+from codeassist.completion import chat_prompt
+from codeassist.completion.budget import PromptBudget, Windows
 from codeassist.completion.cache import CompletionCache
 from codeassist.completion.context import ContextAssembler, ContextLimits, DefinitionSource
 from codeassist.completion.files import DocumentStore
-from codeassist.completion.postprocess import Surroundings, postprocess
+from codeassist.completion.postprocess import Surroundings, postprocess, replaced_suffix
 from codeassist.completion.prompt import (
+    CHAT_VARIANTS,
     DEFAULT_VARIANT,
+    INSTRUCT_VARIANT,
     InfillPrompt,
     Variant,
     completion_prompt,
@@ -62,6 +66,12 @@ class PreparedRequest:
     prompt: str = ""
     infill: InfillPrompt | None = None
     context_ms: float = 0.0
+    layout: Variant | None = None  # the /completion prompt's layout
+
+    @property
+    def sees_suffix(self) -> bool:
+        """Whether the model is shown the text after the cursor."""
+        return self.infill is not None or self.layout in CHAT_VARIANTS
 
     def body(self) -> dict[str, Any]:
         """The JSON body of the request, as the runtime's client sends it."""
@@ -76,6 +86,9 @@ class PreparedRequest:
 class _Capabilities:
     mode: Mode | None = None  # None: not known yet, /infill is tried first
     chat_template: bool = False
+    # the model's own chat template, from its GGUF (chat layouts render it; /props would show a
+    # generic fallback for a model without one)
+    template: str | None = None
     model_path: str = ""
     probed: bool = False
     probing: asyncio.Task[None] | None = None
@@ -86,10 +99,12 @@ class CompletionEngine:
 
     def __init__(self, runtime: Runtime, index: DefinitionSource | None, settings: CompletionSettings, *,
                  root: Path | None = None, counter: TokenCounter | None = None,
-                 variant: Variant = DEFAULT_VARIANT, min_chars: int = 2,
+                 variant: Variant | None = None, min_chars: int = 2,
                  read_model_file: bool = True, max_predict_ms: int = MAX_PREDICT_MS) -> None:
         self.settings = settings
-        self.variant = variant
+        # None: the measured default of the model's kind (base or instruct), once it is known
+        forced = None if settings.prompt == "auto" else cast(Variant, settings.prompt)
+        self.variant: Variant | None = forced or variant
         self.min_chars = min_chars
         self._runtime = runtime
         self._exact_counter = counter is not None
@@ -98,6 +113,8 @@ class CompletionEngine:
         self._context = ContextAssembler(index, self._docs, self._counter,
                                          ContextLimits(tokens=settings.context_tokens))
         self._cache = CompletionCache(settings.cache_size)
+        self._budget = PromptBudget(settings.latency_ms)
+        self._speculative: asyncio.Task[None] | None = None
         self._caps = _Capabilities()
         self._read_model = read_model_file
         self._max_predict_ms = max_predict_ms
@@ -110,6 +127,17 @@ class CompletionEngine:
     def mode(self) -> Mode | None:
         """``infill`` or ``completion`` once the model's capability is known."""
         return self._caps.mode
+
+    @property
+    def budget(self) -> PromptBudget:
+        """The latency budget and the prompt speed it measured."""
+        return self._budget
+
+    async def idle(self) -> None:
+        """Wait until the speculative request in flight (if any) has finished."""
+        task = self._speculative
+        if task is not None:
+            await asyncio.wait([task])
 
     def note_edit(self, path: str, line: int) -> None:
         """Remember an edited line; the ranges around recent edits become context."""
@@ -130,10 +158,17 @@ class CompletionEngine:
         return CompletionResult(hit, CompletionTimings("cache", total_ms=total), cached=True)
 
     async def complete(self, request: CompletionRequest) -> CompletionResult:
+        result = await self._complete(request)
+        if self.settings.speculative and result.items and not result.cached:
+            self._speculate(request, result.items[0])
+        return result
+
+    async def _complete(self, request: CompletionRequest) -> CompletionResult:
         started = time.perf_counter()
         hit = self.cached(request)
         if hit is not None:
             return hit
+        self._stop_speculating()  # the real request needs the completion slot
         lines, window = self._window(request)
         rel = self._docs.relative(request.path)
         client = await self._runtime.client()
@@ -141,11 +176,15 @@ class CompletionEngine:
         prepared = self._prepare(request, lines, window)
         with affinity(rel):  # a pool of servers keeps each document on one (its prompt cache)
             answer, prepared = await self._send(client, prepared, request, lines)
-        around = Surroundings(window.line_prefix, window.line_suffix, tuple(window.next_lines))
-        text = postprocess(answer.text, around, min_chars=self.min_chars)
+        around = replace(_surroundings(window), suffix_seen=prepared.sees_suffix, stop=answer.stop_type)
+        raw = answer.text
+        if prepared.layout in CHAT_VARIANTS:
+            raw = chat_prompt.answer_code(raw, window, prepared.layout or "")
+        text = postprocess(raw, around, min_chars=self.min_chars)
         items = [text] if text else []
         self._cache.put(rel, window.before, window.line_prefix, window.suffix, items)
         t = answer.timings
+        self._budget.observe(t)
         timings = CompletionTimings(prepared.mode, prompt_tokens=t.prompt_n + t.cache_n,
                                     cached_tokens=t.cache_n, predicted_tokens=t.predicted_n,
                                     server_ms=t.server_ms, context_ms=prepared.context_ms,
@@ -170,14 +209,59 @@ class CompletionEngine:
     def clear_cache(self) -> None:
         self._cache.clear()
 
+    # ---- speculation (llama.vscode's: the next suggestion, as if this one were accepted) ----
+    def _speculate(self, request: CompletionRequest, item: str) -> None:
+        lines = split_lines(request.text)
+        line = lines[request.line]
+        covered = replaced_suffix(item, line[request.col:])
+        lines[request.line] = line[:request.col] + item + line[request.col + covered:]
+        text = "\n".join(lines)
+        inserted = item.split("\n")
+        new_line = request.line + len(inserted) - 1
+        new_col = (request.col if len(inserted) == 1 else 0) + len(inserted[-1])
+        accepted = replace(request, text=text, line=new_line, col=new_col)
+        self._stop_speculating()
+        self._speculative = asyncio.ensure_future(self._speculate_once(accepted))
+
+    async def _speculate_once(self, request: CompletionRequest) -> None:
+        try:
+            await self._complete(request)  # the answer lands in the cache
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.debug("speculative completion failed: %s", exc)
+
+    def _stop_speculating(self) -> None:
+        task = self._speculative
+        if task is None or task is asyncio.current_task():
+            return
+        if not task.done():
+            task.cancel()
+        self._speculative = None
+
     # ---- steps -----------------------------------------------------------------------------
     def _window(self, request: CompletionRequest) -> tuple[list[str], CursorWindow]:
         lines = split_lines(request.text)
         check_position(lines, request.line, request.col, request.path)
+        sizes = self.windows()
         window = cursor_window(lines, request.line, request.col, self._counter,
-                               prefix_tokens=self.settings.prefix_tokens,
-                               suffix_tokens=self.settings.suffix_tokens)
+                               prefix_tokens=sizes.prefix, suffix_tokens=sizes.suffix)
+        if self._budget.tokens is not None:  # what the suffix left unused goes to the prefix
+            prefix = self._budget.prefix_for(self._configured(), window.suffix_tokens,
+                                             self._configured().context > 0)
+            if prefix != sizes.prefix:
+                window = cursor_window(lines, request.line, request.col, self._counter,
+                                       prefix_tokens=prefix, suffix_tokens=sizes.suffix)
         return lines, window
+
+    def _configured(self) -> Windows:
+        s = self.settings
+        return Windows(s.prefix_tokens, s.suffix_tokens, s.context_tokens)
+
+    def windows(self) -> Windows:
+        """The most prefix, suffix and context tokens the next request may take: the configured
+        sizes, held to the latency budget at the server's measured prompt speed."""
+        return self._budget.windows(self._configured())
 
     def context_for(self, request: CompletionRequest) -> list[ContextChunk]:
         """The repository context that a completion at ``request`` would send."""
@@ -186,6 +270,9 @@ class CompletionEngine:
 
     def assemble_context(self, request: CompletionRequest, lines: list[str], window: CursorWindow
                          ) -> list[ContextChunk]:
+        tokens = self._budget.context_for(self._configured(), window.prefix_tokens + window.suffix_tokens)
+        if tokens != self._context.limits.tokens:
+            self._context.limits = replace(self._context.limits, tokens=tokens)
         return self._context.assemble(request.path, request.language, lines, window,
                                       request.open_documents)
 
@@ -200,17 +287,30 @@ class CompletionEngine:
             return PreparedRequest(mode, window, chunks, params, infill=infill_prompt(window, chunks),
                                    context_ms=context_ms)
         rel = self._docs.relative(request.path)
-        prompt = completion_prompt(window, chunks, rel, request.language, self.variant)
-        return PreparedRequest(mode, window, chunks, params, prompt=prompt, context_ms=context_ms)
+        layout = self.variant or (INSTRUCT_VARIANT if self._caps.template else DEFAULT_VARIANT)
+        if layout in CHAT_VARIANTS and self._caps.template is None:
+            layout = DEFAULT_VARIANT  # no chat template to put the turn in: a prefix continuation
+        if layout in CHAT_VARIANTS:
+            assert self._caps.template is not None
+            prompt = chat_prompt.chat_prompt(self._caps.template, window, chunks, rel, request.language,
+                                             layout)
+            if layout == "chat_hole":  # the answer may open with a fence line: the turn's end ends
+                params = replace(params, stop=(), t_max_predict_ms=0)  # it, not a newline
+        else:
+            prompt = completion_prompt(window, chunks, rel, request.language, layout)
+        return PreparedRequest(mode, window, chunks, params, prompt=prompt, context_ms=context_ms,
+                               layout=layout)
 
     def _params(self, window: CursorWindow, mode: Mode) -> CompletionParams:
-        mid_line = bool(window.line_suffix.strip())
+        mid_line = _surroundings(window).mid_line
         n_predict = min(self.settings.n_predict, MID_LINE_PREDICT) if mid_line else self.settings.n_predict
         stop: tuple[str, ...] = ("\n",) if mid_line else ()
         if mode == "completion" and not mid_line:
             stop = ("\n\n",)  # a base model keeps going: one block of lines is enough
+        # generation stops a while after the first newline: a second, or 32 tokens' time when longer
+        predict_ms = self._budget.predict_ms(self._max_predict_ms)
         return CompletionParams(n_predict=n_predict, sampling=GREEDY, stop=stop, cache_prompt=True,
-                                id_slot=COMPLETION_SLOT, t_max_predict_ms=self._max_predict_ms,
+                                id_slot=COMPLETION_SLOT, t_max_predict_ms=predict_ms,
                                 timeout=self.settings.timeout)
 
     async def _send(self, client: ModelBackend, prepared: PreparedRequest, request: CompletionRequest,
@@ -249,6 +349,8 @@ class CompletionEngine:
         caps.chat_template = bool(props.get("chat_template"))
         caps.model_path = str(props.get("model_path") or "")
         await self._read_model_file(caps)
+        if self.settings.mode != "auto":  # forced, e.g. an instruct model on the FIM-less path
+            caps.mode = "infill" if self.settings.mode == "infill" else "completion"
         caps.probed = True
 
     async def _read_model_file(self, caps: _Capabilities) -> None:
@@ -269,6 +371,7 @@ class CompletionEngine:
             return
         caps.mode = "infill" if info.has_fim else "completion"
         caps.chat_template = info.chat_template is not None  # /props shows a generic fallback one
+        caps.template = info.chat_template
         if tokenizer is not None:
             self._counter = LineCounter(tokenizer)
             self._context.set_counter(self._counter)
@@ -283,6 +386,10 @@ class CompletionEngine:
             async with stream:
                 return "".join([piece async for piece in stream])
         return (await client.complete(prompt, replace(params, id_slot=CHAT_SLOT))).text
+
+
+def _surroundings(window: CursorWindow) -> Surroundings:
+    return Surroundings(window.line_prefix, window.line_suffix, tuple(window.next_lines))
 
 
 def _chat_params(params: CompletionParams) -> ChatParams:

@@ -20,6 +20,23 @@ class Surroundings:
     line_prefix: str  # cursor line up to the cursor
     line_suffix: str  # cursor line after the cursor
     next_lines: tuple[str, ...]  # the document lines after the cursor line (a window of them)
+    suffix_seen: bool = False  # the model saw the text after the cursor (fill-in-the-middle)
+    stop: str = ""  # why generation stopped: "eos" (the model ended), "limit", "word" (a stop string)
+
+    @property
+    def opens_lines(self) -> bool:
+        """The cursor is at column 0 of a line of code: a suggestion is whole lines put above it."""
+        return not self.line_prefix and bool(self.line_suffix.strip())
+
+    @property
+    def mid_line(self) -> bool:
+        """Code on both sides of the cursor on its line: a suggestion finishes that line only."""
+        return bool(self.line_suffix.strip()) and not self.opens_lines
+
+    @property
+    def trusted_extent(self) -> bool:
+        """The model saw the suffix and ended the answer itself: where it stops is meant."""
+        return self.suffix_seen and self.stop == "eos"
 
 
 def indent_width(line: str) -> int:
@@ -36,8 +53,8 @@ def normalize_newlines(text: str) -> str:
 
 
 def single_line_when_mid_line(text: str, around: Surroundings) -> str:
-    """With text after the cursor on its line, only the rest of that line is suggested."""
-    if around.line_suffix.strip():
+    """With code on both sides of the cursor, only the rest of that line is suggested."""
+    if around.mid_line:
         return text.split("\n", 1)[0]
     return text
 
@@ -93,12 +110,20 @@ def cut_at_repeated_line(text: str) -> str:
 
 
 def cut_where_suffix_resumes(text: str, around: Surroundings) -> str:
-    """Cut a multi-line suggestion at the line where the document's following lines begin again."""
+    """Cut a multi-line suggestion at the line where the document's following lines begin again.
+
+    When the suggestion opens lines above the cursor's line of code, that line is the first of
+    the following ones, and the suggestion's first line is compared too."""
     lines = text.split("\n")
     following = [ln.strip() for ln in around.next_lines if ln.strip()]
-    if len(lines) == 1 or not following:
+    if around.opens_lines:
+        following.insert(0, around.line_suffix.strip())
+    elif len(lines) == 1:
         return text
-    for i in range(1, len(lines)):
+    first = 0 if around.opens_lines else 1
+    if not following:
+        return text
+    for i in range(first, len(lines)):
         if lines[i].strip() != following[0]:
             continue
         rest = [ln.strip() for ln in lines[i + 1:] if ln.strip()]
@@ -111,9 +136,10 @@ def drop_if_code_follows_unretyped(text: str, around: Surroundings) -> str:
     """Nothing when a word (a name, a keyword, a number) follows the cursor on its line and the
     suggestion does not end by retyping it: put in front of that code it only makes a mess (a
     docstring before ``return x``). Closing brackets, quotes and punctuation after the cursor are
-    fine (editors insert them in pairs)."""
+    fine (editors insert them in pairs). A model that saw the suffix (FIM) wrote its answer to go
+    in front of it, and lines opened above a line of code do not touch it: both are kept."""
     tail = around.line_suffix.strip()
-    if not tail or not (tail[0].isalnum() or tail[0] in "_$@"):
+    if around.suffix_seen or around.opens_lines or not tail or not (tail[0].isalnum() or tail[0] in "_$@"):
         return text
     return text if text.rstrip().endswith(around.line_suffix.rstrip()) else ""
 
@@ -128,7 +154,7 @@ def trim_suffix_overlap(text: str, around: Surroundings) -> str:
     The whole rest of the line retyped is dropped; an overlap made only of closing brackets is
     dropped when keeping it would close more brackets than the line opens.
     """
-    if "\n" in text:
+    if "\n" in text or around.opens_lines:
         return text
     tail = around.line_suffix.rstrip()
     if not tail:
@@ -147,18 +173,25 @@ def trim_suffix_overlap(text: str, around: Surroundings) -> str:
     return text
 
 
-def strip_trailing_whitespace(text: str) -> str:
-    """No trailing spaces on any line, no trailing blank lines."""
+def strip_trailing_whitespace(text: str, around: Surroundings | None = None) -> str:
+    """No trailing spaces on any line, no trailing blank lines; but mid-line a one-line
+    suggestion keeps the spaces that separate it from the code after the cursor (``return `` before
+    ``x``)."""
+    if (around is not None and around.mid_line and "\n" not in text and text.strip()
+            and not around.line_suffix[:1].isspace()):
+        return text
     return "\n".join(line.rstrip() for line in text.split("\n")).rstrip("\n")
 
 
 def drop_if_repeats_next_line(text: str, around: Surroundings) -> str:
     """Nothing when the first new line of the suggestion is the line that already follows."""
-    following = _first_nonblank(around.next_lines)
+    following = around.line_suffix if around.opens_lines else _first_nonblank(around.next_lines)
     if following is None:
         return text
     lines = text.split("\n")
-    if lines[0].strip():
+    if around.opens_lines:
+        first = lines[0]
+    elif lines[0].strip():
         first = around.line_prefix + lines[0] + (around.line_suffix if len(lines) == 1 else "")
     else:
         first = _first_nonblank(lines[1:]) or ""
@@ -167,19 +200,60 @@ def drop_if_repeats_next_line(text: str, around: Surroundings) -> str:
     return text
 
 
+def drop_cut_off_line(text: str, around: Surroundings) -> str:
+    """A multi-line suggestion that a limit (tokens, time) cut off ends at its last whole line:
+    the line being written when generation stopped is unfinished."""
+    if around.stop != "limit" or "\n" not in text.rstrip("\n") or text.endswith("\n"):
+        return text
+    return text.rsplit("\n", 1)[0]
+
+
+def end_with_line_break(text: str, around: Surroundings) -> str:
+    """Lines opened above the cursor's line of code end with a line break, so that line stays
+    whole below them."""
+    return text + "\n" if text and around.opens_lines else text
+
+
 def enforce_min_length(text: str, min_chars: int) -> str:
     """Nothing when the suggestion has fewer than ``min_chars`` visible characters."""
     return text if len("".join(text.split())) >= min_chars else ""
 
 
+_AUTO_CLOSED = _CLOSERS + "\"'`;:,"
+
+
+def replaced_suffix(text: str, line_suffix: str) -> int:
+    """How many characters after the cursor accepting ``text`` replaces (0: it is inserted).
+
+    Editors insert closing brackets and quotes in pairs, so the rest of the line is often ``)`` or
+    ``"]`` that a one-line suggestion already contains (``: Circle) -> float:`` before ``)``).
+    When the rest of the line is only such characters (spaces aside) and they occur in order in
+    the suggestion, the suggestion replaces them instead of doubling them.
+    """
+    tail = line_suffix.rstrip()
+    if "\n" in text or not tail.strip() or any(ch not in _AUTO_CLOSED + " " for ch in tail):
+        return 0
+    remaining = iter(text)
+    if all(ch == " " or ch in remaining for ch in tail):
+        return len(line_suffix)
+    return 0
+
+
 def postprocess(raw: str, around: Surroundings, *, min_chars: int = 2) -> str:
+    """The rules in order. The scope and loop cuts guess where an answer should end, the minimum
+    length guesses what is noise; they are skipped when the model saw the suffix and ended the
+    answer itself (:attr:`trusted_extent`)."""
     text = normalize_newlines(raw)
     text = single_line_when_mid_line(text, around)
-    text = stop_at_scope_end(text, around)
-    text = cut_at_repeated_line(text)
+    text = drop_cut_off_line(text, around)
+    if not around.trusted_extent:
+        text = stop_at_scope_end(text, around)
+        text = cut_at_repeated_line(text)
     text = cut_where_suffix_resumes(text, around)
     text = drop_if_code_follows_unretyped(text, around)
     text = trim_suffix_overlap(text, around)
-    text = strip_trailing_whitespace(text)
+    text = strip_trailing_whitespace(text, around)
     text = drop_if_repeats_next_line(text, around)
-    return enforce_min_length(text, min_chars)
+    if not around.trusted_extent:  # a FIM model that ended by itself after ")" meant ")"
+        text = enforce_min_length(text, min_chars)
+    return end_with_line_break(text, around)

@@ -17,9 +17,11 @@ from typing import Literal
 from codeassist.completion.types import ContextChunk
 from codeassist.completion.windows import CursorWindow
 
-Variant = Literal["headers", "bare", "headers_suffix"]
-VARIANTS: tuple[Variant, ...] = ("headers", "bare", "headers_suffix")
-DEFAULT_VARIANT: Variant = "headers"
+Variant = Literal["headers", "bare", "headers_suffix", "chat_hole", "hybrid"]
+VARIANTS: tuple[Variant, ...] = ("headers", "bare", "headers_suffix", "chat_hole", "hybrid")
+CHAT_VARIANTS: tuple[Variant, ...] = ("chat_hole", "hybrid")  # chat_prompt.py: need a chat template
+DEFAULT_VARIANT: Variant = "headers"  # base models (no chat template)
+INSTRUCT_VARIANT: Variant = "headers"  # instruct models too: it measured best (docs/completion.md)
 
 _HASH_COMMENT = frozenset({"python", "ruby", "bash", "shell", "sh", "perl", "r", "toml", "yaml",
                            "makefile", "dockerfile", "elixir", "julia", "nim", "powershell"})

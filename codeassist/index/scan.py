@@ -31,6 +31,7 @@ SKIP_REASONS: dict[str, str] = {
     "invalid_utf8": "not valid UTF-8",
     "symlink_loop": "symbolic link loop",
     "broken_symlink": "symbolic link to nothing",
+    "outside_repo": "symbolic link to a file outside the repository (never read)",
     "unreadable": "cannot be read",
     "vanished": "deleted while the scan ran",
     "not_regular": "not a regular file",
@@ -84,6 +85,11 @@ def stat_file(root: Path | str, path: str, max_size: int) -> tuple[os.stat_resul
         return None, "unreadable", exc.strerror or str(exc)
     if not stat.S_ISREG(st.st_mode):
         return st, "not_regular", ""
+    if os.path.islink(full):  # content from outside the repository never enters the index
+        target = os.path.realpath(full)
+        real_root = os.path.realpath(root)
+        if os.path.commonpath([real_root, target]) != real_root:
+            return st, "outside_repo", f"a link to {target}"
     if st.st_size > max_size:
         return st, "too_large", f"{st.st_size} bytes > {max_size}"
     return st, None, ""

@@ -182,6 +182,19 @@ class GitRepo:
         except UnicodeDecodeError:
             return None
 
+    def ignored(self, paths: Iterable[str]) -> set[str]:
+        """Which of ``paths`` (repo-relative) git ignores (``.gitignore``, ``info/exclude``...)."""
+        wanted = list(paths)
+        if not wanted:
+            return set()
+        try:
+            out = self._repo.git.execute(["git", "check-ignore", "--", *wanted], with_extended_output=True)
+        except GitCommandError as exc:
+            if exc.status != 1:  # 1: none of them is ignored
+                log.info("git check-ignore failed: %s", exc.stderr)
+            return set()
+        return {p for p in str(out[1]).splitlines() if p}
+
     def files_at(self, rev: str) -> list[str]:
         try:
             out = self._git("ls-tree", "-r", "--name-only", "-z", rev)

@@ -9,6 +9,9 @@ Request options are small frozen value objects (:class:`Sampling`, :class:`Compl
 
 - 501 from ``/infill``                -> ``InfillUnsupportedError``
 
+No turn marker of any chat template reaches a caller: every generated text goes through a
+:class:`~codeassist.runtime.templates.MarkerFilter`; an end-of-turn marker ends the generation.
+
 Cancellation: closing a stream (``aclose()``, leaving ``async with``) or cancelling the task that
 awaits a request closes the HTTP connection; llama-server notices and stops generating, which
 frees its slot.
@@ -27,6 +30,7 @@ import httpx
 
 from codeassist.errors import InfillUnsupportedError, ServerRequestError, ServerTimeoutError
 from codeassist.runtime.params import ChatParams, Completion, CompletionParams, Sampling, Timings
+from codeassist.runtime.templates import MarkerFilter
 from codeassist.runtime.transport import (
     Endpoint,
     HealthState,
@@ -208,7 +212,8 @@ class LlamaClient:
         body = {"messages": [dict(m) for m in messages], "stream": True,
                 "stream_options": {"include_usage": True}, **params.to_json()}
         done: list[Completion] = []
-        return TextStream(self._chat_pieces(body, params.timeout, done), done)
+        return TextStream(self._chat_pieces(body, params.timeout, done, MarkerFilter(think=params.think)),
+                          done)
 
     def _stream_completion(self, path: str, body: dict[str, Any], timeout: float | None) -> TextStream:
         done: list[Completion] = []
@@ -217,20 +222,28 @@ class LlamaClient:
     async def _completion_pieces(self, path: str, body: dict[str, Any], timeout: float | None,
                                  done: list[Completion]) -> AsyncGenerator[str, None]:
         parts: list[str] = []
+        markers = MarkerFilter(chat=False)
         async with aclosing(self._sse(path, body, timeout)) as events:
             async for payload in events:
                 if payload is None:
                     break
-                piece = str(payload.get("content", ""))
+                piece = markers.feed(str(payload.get("content", "")))
+                if payload.get("stop"):
+                    piece += markers.flush()
                 if piece:
                     parts.append(piece)
                     yield piece
+                if markers.done:  # a turn marker: the rest is not part of the completion
+                    done.append(Completion.from_json({**payload, "stop_type": "word",
+                                                      "stopping_word": markers.stopped_by},
+                                                     text="".join(parts)))
+                    return
                 if payload.get("stop"):
                     done.append(Completion.from_json(payload, text="".join(parts)))
                     return
 
     async def _chat_pieces(self, body: dict[str, Any], timeout: float | None,
-                           done: list[Completion]) -> AsyncGenerator[str, None]:
+                           done: list[Completion], markers: MarkerFilter) -> AsyncGenerator[str, None]:
         parts: list[str] = []
         last: dict[str, Any] = {}
         async with aclosing(self._sse("/v1/chat/completions", body, timeout)) as events:
@@ -239,10 +252,16 @@ class LlamaClient:
                     break
                 last = payload
                 for choice in payload.get("choices") or []:
-                    piece = (choice.get("delta") or {}).get("content")
+                    piece = markers.feed(str((choice.get("delta") or {}).get("content") or ""))
                     if piece:
-                        parts.append(str(piece))
-                        yield str(piece)
+                        parts.append(piece)
+                        yield piece
+                if markers.done:  # end of the turn, written out as text: stop generating
+                    break
+        rest = markers.flush()
+        if rest:
+            parts.append(rest)
+            yield rest
         done.append(Completion(text="".join(parts), timings=Timings.from_json(last.get("timings")),
                                stop_type="eos"))
 

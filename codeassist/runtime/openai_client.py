@@ -32,6 +32,7 @@ import httpx
 from codeassist.errors import InfillUnsupportedError, ModelError, ServerRequestError, ServerTimeoutError
 from codeassist.runtime.backend import BackendOptions
 from codeassist.runtime.params import ChatParams, Completion, CompletionParams, Sampling, Timings
+from codeassist.runtime.templates import MarkerFilter
 from codeassist.runtime.transport import (
     Endpoint,
     HealthState,
@@ -251,18 +252,24 @@ class OpenAIClient:
         parts: list[str] = []
         finish, usage, timings = "", None, None
         newline_at: float | None = None
+        markers = MarkerFilter(chat=False)
         async with aclosing(self._sse("/completions", body, params.timeout)) as events:
             async for payload in events:
                 usage = payload.get("usage") or usage
                 timings = payload.get("timings") or timings
                 for choice in payload.get("choices") or []:
-                    piece = str(choice.get("text") or "")
+                    finish = str(choice.get("finish_reason") or finish)
+                    piece = markers.feed(str(choice.get("text") or ""))
+                    if finish:
+                        piece += markers.flush()
                     if piece:
                         parts.append(piece)
                         yield piece
                         if newline_at is None and "\n" in piece:
                             newline_at = time.perf_counter()
-                    finish = str(choice.get("finish_reason") or finish)
+                if markers.done:  # a turn marker: the rest is not part of the completion
+                    finish = "stop"
+                    break
                 if (params.t_max_predict_ms > 0 and newline_at is not None and not finish
                         and (time.perf_counter() - newline_at) * 1000 > params.t_max_predict_ms):
                     finish = "time"
@@ -333,16 +340,24 @@ class OpenAIClient:
             body["stop"] = list(params.stop)
         parts: list[str] = []
         finish, usage, timings = "", None, None
+        markers = MarkerFilter(think=params.think)
         async with aclosing(self._sse("/chat/completions", body, params.timeout)) as events:
             async for payload in events:
                 usage = payload.get("usage") or usage
                 timings = payload.get("timings") or timings
                 for choice in payload.get("choices") or []:
-                    piece = (choice.get("delta") or {}).get("content")
+                    piece = markers.feed(str((choice.get("delta") or {}).get("content") or ""))
                     if piece:
-                        parts.append(str(piece))
-                        yield str(piece)
+                        parts.append(piece)
+                        yield piece
                     finish = str(choice.get("finish_reason") or finish)
+                if markers.done:  # end of the turn, written out as text: stop generating
+                    finish = finish or "stop"
+                    break
+        rest = markers.flush()
+        if rest:
+            parts.append(rest)
+            yield rest
         done.append(Completion(text="".join(parts), timings=_timings(timings, usage),
                                stop_type=_FINISH.get(finish, finish)))
 

@@ -20,7 +20,7 @@ import httpx
 
 from codeassist.config import Settings
 from codeassist.errors import ModelError
-from codeassist.runtime import gguf, models
+from codeassist.runtime import catalogue, gguf, templates
 from codeassist.runtime.backend import ModelBackend
 from codeassist.runtime.connect import connect
 from codeassist.runtime.llama_client import LlamaClient
@@ -51,6 +51,7 @@ class LocalRuntime:
         self._client: ModelBackend | None = None
         self._lock = asyncio.Lock()
         self._tokenizer: gguf.Tokenizer | None = None
+        self._chat_problem: list[str | None] = []
 
     @property
     def server(self) -> ManagedServer | None:
@@ -96,7 +97,7 @@ class LocalRuntime:
         """The local GGUF in use; None when attached to a server whose model is not known here."""
         if self.attached and not self.settings.model.path:
             return None
-        return models.resolve_model_path(self.settings)
+        return catalogue.resolve_model_path(self.settings)
 
     def model_info(self) -> gguf.GGUFInfo | None:
         path = self.model_path()
@@ -123,6 +124,25 @@ class LocalRuntime:
         client = await self.client()
         return await client.count_tokens(text)
 
+    def chat_problem(self) -> str | None:
+        """Why the local model cannot chat, in one line, or None when it can (or is not known here).
+
+        A model chats with its GGUF's own template or, without one, with llama.cpp's built-in
+        template of its family; a model with neither cannot hold a conversation.
+        """
+        if not self._chat_problem:
+            try:
+                info = self.model_info()
+            except ModelError:
+                info = None
+            problem = None
+            builtin = templates.builtin_template(info.architecture) if info is not None else None
+            if info is not None and not info.chat_template and not builtin:
+                problem = (f"The local model {info.name} cannot chat: its GGUF has no chat template and "
+                           f"llama.cpp has none built in for its family ({info.architecture}).")
+            self._chat_problem.append(problem)
+        return self._chat_problem[0]
+
     def notice(self) -> str | None:
-        """The tiny-model sentence to show once, or None (see :func:`models.tiny_model_notice`)."""
-        return models.tiny_model_notice(self.settings)
+        """The offline-model sentence to show once, or None (see :func:`catalogue.offline_model_notice`)."""
+        return catalogue.offline_model_notice(self.settings)

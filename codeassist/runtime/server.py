@@ -25,7 +25,7 @@ from typing import Literal
 from codeassist import paths
 from codeassist.config import Settings
 from codeassist.errors import ConfigError, ServerStartError
-from codeassist.runtime import _files, gguf, models, provision
+from codeassist.runtime import _files, catalogue, gguf, provision, templates
 from codeassist.runtime.llama_client import HealthState, probe_health
 
 __all__ = ["ManagedServer", "ServerStatus", "is_loopback", "read_key_file", "server_command"]
@@ -80,13 +80,17 @@ def server_command(settings: Settings, binary: provision.BinaryInfo, model: Path
                    info: gguf.GGUFInfo | None, *, key_file: Path | None = None) -> list[str]:
     """llama-server's command line for these settings, model and binary.
 
+    The model's own chat template runs through Jinja; a GGUF without one gets llama.cpp's built-in
+    template of its family (``--chat-template NAME``, which only works without ``--jinja``).
     ``key_file`` holds the keys clients must send (``server.api_key_file``, or ``server.api_key``
     written to a private file: a key never appears on a command line).
     """
     srv = settings.server
     cmd = [str(binary.path), "-m", str(model), "--host", srv.host, "--port", str(srv.port),
-           "-c", str(srv.ctx_size), "--parallel", str(max(2, srv.parallel)), "--jinja",
-           "-fa", srv.flash_attn, "--no-webui"]
+           "-c", str(srv.ctx_size), "--parallel", str(max(2, srv.parallel))]
+    builtin = templates.builtin_template(info.architecture) if info and not info.chat_template else None
+    cmd += ["--chat-template", builtin] if builtin else ["--jinja"]
+    cmd += ["-fa", srv.flash_attn, "--no-webui"]
     if key_file is not None:
         cmd += ["--api-key-file", str(key_file)]
     if srv.metrics:
@@ -200,6 +204,10 @@ class ManagedServer:
     def log_path(self) -> Path:
         return self.state_dir / "server.log"
 
+    def log_tail(self, lines: int) -> str:
+        """The last ``lines`` lines of the server's log ("" when there is none yet)."""
+        return _files.tail(self.log_path, lines)
+
     def _lock(self) -> AbstractContextManager[None]:
         return _files.exclusive_lock(self.state_dir / "server.lock")
 
@@ -252,7 +260,7 @@ class ManagedServer:
 
     def _spawn(self) -> ServerStatus:
         binary = provision.ensure_server_binary(self.settings)
-        model = models.resolve_model_path(self.settings)
+        model = catalogue.resolve_model_path(self.settings)
         gguf.check_gguf_file(model)
         info = gguf.read_info(model)
         key_file = self._key_file()

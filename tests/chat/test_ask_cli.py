@@ -23,8 +23,8 @@ def repo(tmp_path: Path) -> Path:
 
 def run(repo: Path, url: str, *args: str, stdin: str = "",
         extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CODEASSIST_SERVER_URL": url, "CODEASSIST_CHAT_MAX_TOKENS": "16",
-           **(extra_env or {})}
+    env = {**os.environ, "CODEASSIST_SERVER_URL": url, "CODEASSIST_MODEL": "gemma3-270m-tiny",
+           "CODEASSIST_CHAT_MAX_TOKENS": "16", **(extra_env or {})}
     return subprocess.run([EXE, *args], cwd=repo, input=stdin, capture_output=True, text=True, env=env,
                           timeout=120)
 

@@ -16,9 +16,10 @@ from codeassist.runtime.server import ManagedServer
 from tests.completion import fim_model
 from tests.support.llama import LlamaServerInfo, free_port
 
-# Small windows: prompt processing on CPU is the slow part.
+# Small fixed windows (no latency budget, no speculative requests: the tests that need them say
+# so): prompt processing on CPU is the slow part.
 SMALL = CompletionSettings(n_predict=24, prefix_tokens=256, suffix_tokens=64, context_tokens=192,
-                           cache_size=64, timeout=60.0)
+                           cache_size=64, timeout=60.0, latency_ms=0, speculative=False)
 
 
 def settings_for(url: str, tmp: Path, **overrides: Any) -> Settings:

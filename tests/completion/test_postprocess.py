@@ -155,3 +155,137 @@ def test_enforce_min_length(raw: str, minimum: int, expected: str) -> None:
 ])
 def test_postprocess_pipeline(raw: str, surr: Surroundings, expected: str) -> None:
     assert postprocess(raw, surr) == expected
+
+
+# ---- where the text after the cursor matters: lines opened above code, a model that saw it ----
+def fim(line_prefix: str = "", line_suffix: str = "", *next_lines: str, stop: str = "eos") -> Surroundings:
+    return Surroundings(line_prefix, line_suffix, tuple(next_lines), suffix_seen=True, stop=stop)
+
+
+@pytest.mark.parametrize(("surr", "opens", "mid"), [
+    (around("", "    return x"), True, False),  # column 0 of a line of code: lines go above it
+    (around("    ", "return x"), False, True),  # in the indentation: finishing that line
+    (around("f(", ")"), False, True),
+    (around("", ""), False, False),
+    (around("x = ", "  "), False, False),
+])
+def test_where_the_cursor_is(surr: Surroundings, opens: bool, mid: bool) -> None:
+    assert (surr.opens_lines, surr.mid_line) == (opens, mid)
+
+
+def test_lines_opened_above_code_may_be_several() -> None:
+    lines = "    x = 1\n    y = 2"
+    assert single_line_when_mid_line(lines, around("", "    return x")) == lines
+
+
+@pytest.mark.parametrize(("raw", "surr", "expected"), [
+    # the line at the cursor is the first of the following lines
+    ("    x = 1\n    return x\n", around("", "    return x", "y = 2"), "    x = 1"),
+    ("    return x", around("", "    return x"), ""),
+    ("    x = 1", around("", "    return x"), "    x = 1"),
+])
+def test_cut_where_suffix_resumes_above_code(raw: str, surr: Surroundings, expected: str) -> None:
+    assert cut_where_suffix_resumes(raw, surr) == expected
+
+
+@pytest.mark.parametrize(("raw", "surr", "expected"), [
+    # a FIM model wrote its answer to go in front of the code after the cursor: kept
+    ("abs(elem - ", fim("        distance = ", "elem2)"), "abs(elem - "),
+    # lines opened above a line of code do not touch it
+    ("    x = 1", around("", "    return x"), "    x = 1"),
+])
+def test_code_after_the_cursor_is_fine_when_the_model_saw_it(raw: str, surr: Surroundings,
+                                                               expected: str) -> None:
+    assert drop_if_code_follows_unretyped(raw, surr) == expected
+
+
+def test_trim_suffix_overlap_leaves_lines_opened_above_code() -> None:
+    assert trim_suffix_overlap("    return x", around("", "    return x")) == "    return x"
+
+
+@pytest.mark.parametrize(("raw", "surr", "expected"), [
+    ("    return x", around("", "    return x"), ""),
+    ("    y = x", around("", "    return x"), "    y = x"),
+])
+def test_drop_if_repeats_the_line_below_opened_lines(raw: str, surr: Surroundings, expected: str) -> None:
+    assert drop_if_repeats_next_line(raw, surr) == expected
+
+
+@pytest.mark.parametrize(("raw", "surr", "expected"), [
+    # mid-line, the space before the code after the cursor is kept ...
+    ("return ", around("    ", "x"), "return "),
+    # ... unless that code starts with one; several lines and ends of lines are stripped
+    ("return ", around("    ", " x"), "return"),
+    ("a  \nb ", around("", ""), "a\nb"),
+])
+def test_strip_trailing_whitespace_mid_line(raw: str, surr: Surroundings, expected: str) -> None:
+    assert strip_trailing_whitespace(raw, surr) == expected
+
+
+@pytest.mark.parametrize(("raw", "stop", "expected"), [
+    # cut off by a limit: the unfinished last line goes
+    ("if x:\n    return y\n    el", "limit", "if x:\n    return y"),
+    ("if x:\n    return y\n", "limit", "if x:\n    return y\n"),
+    ("return y", "limit", "return y"),  # one line: all there is
+    ("if x:\n    return y", "eos", "if x:\n    return y"),
+])
+def test_drop_cut_off_line(raw: str, stop: str, expected: str) -> None:
+    from codeassist.completion.postprocess import drop_cut_off_line
+
+    assert drop_cut_off_line(raw, Surroundings("    ", "", (), stop=stop)) == expected
+
+
+@pytest.mark.parametrize(("raw", "surr", "expected"), [
+    ("    x = 1", around("", "    return x"), "    x = 1\n"),
+    ("", around("", "    return x"), ""),
+    ("x = 1", around("    ", ""), "x = 1"),
+])
+def test_end_with_line_break(raw: str, surr: Surroundings, expected: str) -> None:
+    from codeassist.completion.postprocess import end_with_line_break
+
+    assert end_with_line_break(raw, surr) == expected
+
+
+@pytest.mark.parametrize(("text", "line_suffix", "covered"), [
+    # auto-closed brackets and quotes that the suggestion contains are replaced
+    (": Circle) -> float:", ")", 1),
+    ('name"]', '"]', 2),
+    ("a, b)", ")  ", 3),
+    ("x);", ");", 2),
+    ("x) {", ") {", 0),  # an opening brace is not auto-closed text
+    # not contained, code after the cursor, several lines, nothing after the cursor: an insertion
+    ("a, b", ")", 0),
+    ("a)", "b)", 0),
+    (": Circle)\n    pass", ")", 0),
+    ("x", "", 0),
+])
+def test_replaced_suffix(text: str, line_suffix: str, covered: int) -> None:
+    from codeassist.completion.postprocess import replaced_suffix
+
+    assert replaced_suffix(text, line_suffix) == covered
+
+
+@pytest.mark.parametrize(("raw", "surr", "expected"), [
+    # whole lines in front of a line of code (HumanEval's multi-line holes): kept, with the break
+    ("        if x:\n            return y\n", fim("", "    return None", "", "def g():"),
+     "        if x:\n            return y\n"),
+    # a FIM model that ended by itself may leave the block: that is where its answer ends
+    ("            return True\n        i += 1\n", fim("", "    return False"),
+     "            return True\n        i += 1\n"),
+    # ... cut off by a limit, the scope rule guesses the end instead
+    ("            return True\n        i += 1\n    x", fim("", "    return False", stop="limit"),
+     "            return True\n"),
+    # a prefix-only model at the same place: the scope rule applies
+    ("            return True\n        i += 1\n", Surroundings("", "    return False", ()),
+     "            return True\n"),
+    # mid-line, FIM: the answer goes in front of the code after the cursor, spaces and all
+    ("abs(elem - ", fim("        distance = ", "elem2)"), "abs(elem - "),
+    # a FIM model that ended by itself after one character meant it (a prefix-only one: noise)
+    (")", fim("    return abs(x", ""), ")"),
+    (")", fim("    return abs(x", "", stop="limit"), ""),
+    # repeated lines are legitimate in a FIM answer that ended by itself
+    ("    if a:\n        return False\n    if b:\n        return False\n", fim("", "    return True"),
+     "    if a:\n        return False\n    if b:\n        return False\n"),
+])
+def test_postprocess_pipeline_with_the_suffix(raw: str, surr: Surroundings, expected: str) -> None:
+    assert postprocess(raw, surr) == expected

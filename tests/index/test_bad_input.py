@@ -71,6 +71,21 @@ def test_symlink_loops_and_dangling_links(repo: Path, open_index: Callable[..., 
     assert sorted(s.path for s in index.definitions("good")) == ["alias.py", "good.py"]
 
 
+def test_links_leaving_the_repository_are_never_read(repo: Path, tmp_path: Path,
+                                                    open_index: Callable[..., RepoIndex]) -> None:
+    outside = tmp_path / "elsewhere" / "shadow.py"
+    outside.parent.mkdir()
+    outside.write_text("def root_password():\n    return 'Tr0ub4dor&3'\n")
+    os.symlink(outside, repo / "shadow.py")
+    os.symlink("good.py", repo / "alias.py")  # a link inside the repository is fine
+    index = open_index(repo)
+    summary = index.update()
+    assert {s.path: s.reason for s in summary.skipped_files} == {"shadow.py": "outside_repo"}
+    assert index.definitions("root_password") == []
+    assert "root_password" not in index.repo_map(2048).text
+    assert sorted(s.path for s in index.definitions("good")) == ["alias.py", "good.py"]
+
+
 def test_plain_directory_with_directory_symlink_loop(
     tmp_path: Path, open_index: Callable[..., RepoIndex]
 ) -> None:
@@ -83,9 +98,10 @@ def test_plain_directory_with_directory_symlink_loop(
 
 @pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux /proc")
 def test_unreadable_files(repo: Path, open_index: Callable[..., RepoIndex]) -> None:
-    # /proc/self/mem is a regular file that nobody (root included) can read from offset 0.
+    # /proc/self/mem is a regular file that nobody (root included) can read from offset 0; a link to
+    # it leaves the repository, so it is skipped before it is ever opened.
     os.symlink("/proc/self/mem", repo / "mem.py")
-    expected = {"mem.py": "unreadable"}
+    expected = {"mem.py": "outside_repo"}
     if os.geteuid() != 0:  # permissions stop only non-root users
         (repo / "secret.py").write_text("def s(): pass\n", encoding="utf-8")
         (repo / "secret.py").chmod(0)

@@ -94,3 +94,20 @@ def test_document_symbols_nest_by_range() -> None:
     assert [c.name for c in roots[0].children or []] == ["f"]
     assert roots[0].children[0].kind == types.SymbolKind.Method  # type: ignore[index]
     assert roots[0].selection_range.end == types.Position(line=0, character=1)
+
+
+def test_an_item_replaces_the_auto_closed_bracket_it_contains() -> None:
+    text = "def perimeter(circle)\nx = f(😋)\n"
+    d = TextDocument("file:///tmp/c.py", text, version=1, language_id="python",
+                     position_codec=PositionCodec(types.PositionEncodingKind.Utf16))
+    (item,) = cv.inline_list(d, 0, 20, [": Circle) -> float:"]).items
+    assert item.range == types.Range(start=types.Position(line=0, character=20),
+                                     end=types.Position(line=0, character=21))
+    # accepted as an editor does: the range's text goes, the suggestion comes
+    assert text.split("\n")[0][:20] + item.insert_text == "def perimeter(circle: Circle) -> float:"
+    # a suggestion without the closer is inserted before it; columns count UTF-16 units
+    (plain,) = cv.inline_list(d, 1, 7, [", y"]).items
+    assert plain.range is not None
+    assert plain.range.start == plain.range.end == types.Position(line=1, character=8)
+    (closing,) = cv.inline_list(d, 1, 7, [", y)"]).items
+    assert closing.range is not None and closing.range.end == types.Position(line=1, character=9)

@@ -13,6 +13,12 @@ async function ghostText(page) {
   return norm(parts.join(''));
 }
 
+// the rendered text of the editor line that contains `needle` (ghost text included while shown)
+async function lineWith(page, needle) {
+  const texts = await page.locator('.monaco-editor .view-lines .view-line').allTextContents();
+  return norm(texts.map(norm).find((t) => t.includes(needle)) || '');
+}
+
 async function main() {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -21,7 +27,7 @@ async function main() {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const out = { ok: false };
   try {
-    await page.goto(`${url}/?folder=${encodeURIComponent(folder)}`);
+    await page.goto(`${url}/?folder=${encodeURIComponent(folder)}`, { timeout: 180000 }); // a loaded machine is slow
     await page.locator('.monaco-workbench').waitFor({ timeout: 120000 });
     const row = page.locator('.monaco-list-row', { hasText: file }).first();
     await row.waitFor({ timeout: 60000 });
@@ -34,9 +40,15 @@ async function main() {
     // VS Code indents after the colon by itself
     const words = ['def perimeter(c', 'ircle', ': Circle) -> float:', 'Enter', 'return 2 * math', '.pi', ' * c'];
     let ghost = '';
+    let typed = ''; // what was typed on the cursor line (VS Code adds the closers and the indent)
     for (const word of words) {
-      if (word === 'Enter') await page.keyboard.press('Enter');
-      else await page.keyboard.type(word, { delay: 40 });
+      if (word === 'Enter') {
+        await page.keyboard.press('Enter');
+        typed = '';
+      } else {
+        await page.keyboard.type(word, { delay: 40 });
+        typed += word;
+      }
       try {
         await page.locator('.ghost-text-decoration').first().waitFor({ timeout: 15000 });
         ghost = await ghostText(page);
@@ -46,6 +58,7 @@ async function main() {
       }
     }
     out.ghost = ghost;
+    out.typed = typed;
     await page.screenshot({ path: screenshot });
     if (!ghost.trim()) throw new Error('no ghost text appeared');
     const first = ghost.split('\n')[0].trim();
@@ -54,8 +67,12 @@ async function main() {
     const after = norm(await editor.textContent());
     // the text is in the document and no longer a ghost decoration
     const stillGhost = await page.locator('.ghost-text-decoration', { hasText: first }).count();
-    out.inserted = after.includes(first) && stillGhost === 0;
     out.after = after.slice(-300);
+    out.acceptedLine = await lineWith(page, typed.trim());
+    // ghost text around a replaced closer renders in parts (": Circle", " -> float:"): compare
+    // without the closers, which the accepted line has once
+    const open = (t) => t.replace(/[)\]}"']/g, '');
+    out.inserted = open(out.acceptedLine).includes(open(first)) && stillGhost === 0;
     out.statusBar = norm(await page.locator('.statusbar').textContent());
     out.ok = out.inserted;
   } catch (err) {

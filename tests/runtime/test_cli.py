@@ -19,17 +19,20 @@ def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
                           env=full_env, timeout=180, check=False)
 
 
-def test_model_list_use_and_path(llama_server: LlamaServerInfo) -> None:
+def test_model_list_use_and_path(default_llama_server: LlamaServerInfo) -> None:
     listed = run("model", "list", "--vram", "8")
     assert listed.returncode == 0, listed.stderr
-    assert "* gemma3-270m-tiny" in listed.stdout  # in use
+    assert "* qwen2.5-coder-0.5b " in listed.stdout  # in use: the offline default
     assert "+ gemma-4-e4b " in listed.stdout  # recommended for 8 GB
-    for name in ("gemma-4-e2b", "gemma-4-26b-a4b", "gemma-4-31b:Q8_0"):
-        assert name in listed.stdout
+    for name in ("gemma-4-e2b", "gemma-4-26b-a4b", "gemma-4-31b:Q8_0", "qwen2.5-coder-1.5b",
+                 "gemma3-270m-tiny"):
+        assert name in listed.stdout  # the other offline models stay selectable
+    assert "qwen2.5-coder-0.5b is the default. Gemma 4 is the recommended model" in listed.stdout
     default = run("model", "path")
     assert default.returncode == 0, default.stderr
-    assert Path(default.stdout.strip()) == llama_server.model
-    assert "tiny demo model" in default.stderr
+    assert Path(default.stdout.strip()) == default_llama_server.model
+    assert "offline model Qwen2.5-Coder 0.5B Instruct" in default.stderr
+    assert "Gemma 4 is the recommended model" in default.stderr
 
     used = run("model", "use", "gemma-4-e2b:Q8_0")
     assert used.returncode == 0, used.stderr
@@ -42,9 +45,9 @@ def test_model_list_use_and_path(llama_server: LlamaServerInfo) -> None:
 
     unknown = run("model", "use", "gemma-9")
     assert unknown.returncode == 5 and "no model called 'gemma-9'" in unknown.stderr
-    by_path = run("model", "use", str(llama_server.model))
+    by_path = run("model", "use", str(default_llama_server.model))
     assert by_path.returncode == 0
-    assert Path(run("model", "path").stdout.strip()) == llama_server.model
+    assert Path(run("model", "path").stdout.strip()) == default_llama_server.model
 
 
 def test_pull_without_a_reachable_hub() -> None:
@@ -55,14 +58,14 @@ def test_pull_without_a_reachable_hub() -> None:
 
 def test_server_lifecycle_through_the_cli(llama_server: LlamaServerInfo) -> None:
     env = {"CODEASSIST_SERVER_PORT": str(free_port()), "CODEASSIST_SERVER_BINARY": str(llama_server.binary),
-           "CODEASSIST_SERVER_CTX_SIZE": "4096"}
+           "CODEASSIST_SERVER_CTX_SIZE": "4096", "CODEASSIST_MODEL": llama_server.name}
     stopped = run("server", "status", **env)
     assert stopped.returncode == 4 and "state: stopped" in stopped.stdout
     started = run("server", "start", **env)
     try:
         assert started.returncode == 0, started.stderr
         assert "llama-server running at http://127.0.0.1:" in started.stdout
-        assert "tiny demo model" in started.stderr
+        assert "tiny offline model" in started.stderr
         status = run("server", "status", "--json", **env)
         assert status.returncode == 0
         data = json.loads(status.stdout)

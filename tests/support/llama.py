@@ -1,7 +1,8 @@
-"""One real llama-server with the tiny Gemma for the whole test session.
+"""Real llama-servers for the whole test session: the tiny Gemma, and the product's default model.
 
-Started once per session (not per test) on a free loopback port; every suite that needs a model
-server uses the ``llama_server`` fixture from tests/conftest.py.
+Started once per session (not per test) on free loopback ports: ``llama_server`` (tiny Gemma: no
+FIM tokens, no template of its own; most suites) and ``default_llama_server`` (the offline default
+a fresh install chats with), both from tests/support/llama_fixture.py.
 """
 
 from __future__ import annotations
@@ -24,13 +25,19 @@ class LlamaServerInfo:
     port: int
     binary: Path
     model: Path
+    name: str = "gemma3-270m-tiny"  # the catalogue name of the model it serves
 
 
 def runtime_settings(config_dir: Path, **overrides: Any) -> Any:
     """Settings for a test llama-server: defaults plus ``{"section.key": value}`` overrides,
-    read without the developer's config file or CODEASSIST_* variables. 4K context, 2 slots."""
-    from codeassist.config import load_settings
+    read without the developer's config file or CODEASSIST_* variables. 4K context, 2 slots.
 
-    values: dict[str, Any] = {"server.ctx_size": 4096, "server.parallel": 2, "server.startup_timeout": 120.0}
+    The model is the tiny Gemma (no FIM tokens, no chat template of its own), whatever the
+    product's default is: tests that need the default ask for it (``default_llama_server``)."""
+    from codeassist.config import load_settings
+    from codeassist.runtime.catalogue import TINY_MODEL
+
+    values: dict[str, Any] = {"server.ctx_size": 4096, "server.parallel": 2, "server.startup_timeout": 120.0,
+                              "model.name": TINY_MODEL}
     values.update(overrides)
     return load_settings(None, overrides=values, env={}, user_config=config_dir / "config.toml")

@@ -1,10 +1,10 @@
 """Regenerate the screenshots in docs/ (not a test): the chat, the help screen, the refactor review.
 
-    .venv/bin/python -m tests.tui.screenshots --url LLAMA_SERVER_URL
+    .venv/bin/python -m tests.tui.screenshots --url LLAMA_SERVER_URL [--model qwen2.5-coder-0.5b]
 
-Runs the app headless against a running llama-server with the tiny model
-and the loopback Anthropic server, saves SVGs with Textual's ``save_screenshot`` and converts them
-to PNG with headless Chromium when it is installed (else the SVGs are kept).
+Runs the app headless against a running llama-server with the offline default model (or the model
+``--model`` names) and the loopback Anthropic server, saves SVGs with Textual's ``save_screenshot``
+and converts them to PNG with headless Chromium when it is installed (else the SVGs are kept).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from codeassist.runtime import catalogue
 from codeassist.tui.app import ChatApp
 from codeassist.tui.screens import DiffReviewScreen, PlanScreen
 from tests.chat.helpers import make_repo, make_session, settings_for, stub_overrides
@@ -31,15 +32,16 @@ SIZE = (120, 38)
 
 async def shoot(server: LlamaServerInfo, stub: AnthropicStub, out: Path) -> list[Path]:
     repo = make_repo(out / "shop")
-    settings = settings_for(repo, server, **stub_overrides(stub), **{"chat.max_tokens": 48})
-    app = ChatApp(make_session(repo, settings, claude=True),
-                  notice="codeassist is using the tiny demo model (Gemma 3 270M): answers are not useful.")
+    settings = settings_for(repo, server, **stub_overrides(stub), **{"chat.max_tokens": 200})
+    notice = catalogue.offline_model_notice(settings_for(repo, server, **{"server.url": ""}))
+    app = ChatApp(make_session(repo, settings, claude=True), notice=notice)
     shots: list[Path] = []
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.status.server == "ready")
-        await submit(pilot, "/add shop/store.py")
-        await submit(pilot, "/local write a Python function that merges two sorted lists")
+        await submit(pilot, "/local")
+        await submit(pilot, "How do I reverse a list in Python?")
         await answer_finished(pilot)
+        await pilot.pause(0.3)
         shots.append(Path(app.save_screenshot("chat.svg", str(out))))
         await pilot.press("f1")
         await pilot.pause(0.3)
@@ -71,13 +73,14 @@ def to_png(svg: Path) -> Path | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--url", required=True, help="a running llama-server with the tiny model")
+    parser.add_argument("--url", required=True, help="a running llama-server with --model")
+    parser.add_argument("--model", default=catalogue.DEFAULT_MODEL, help="the catalogue name it serves")
     args = parser.parse_args()
     os.environ["ANTHROPIC_API_KEY"] = TEST_API_KEY  # this process only: the loopback server's key
     with tempfile.TemporaryDirectory() as tmp, AnthropicStub() as stub:
         for name in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
             os.environ[name] = str(Path(tmp) / name.lower())
-        server = LlamaServerInfo(url=args.url, port=0, binary=Path(), model=Path())
+        server = LlamaServerInfo(url=args.url, port=0, binary=Path(), model=Path(), name=args.model)
         for svg in asyncio.run(shoot(server, stub, Path(tmp))):
             png = to_png(svg)
             if png is None:

@@ -1,12 +1,14 @@
 """The real `codeassist` executable in a real terminal (tmux): start, ask, see the answer, quit.
 
 Zero configuration: no server URL is given, so `codeassist` starts its managed llama-server with
-the embedded tiny model on first use (on a free port, so that parallel runs do not collide).
+the offline default model on first use (on a free port, so that parallel runs do not collide), and
+an everyday question gets a right answer, with no chat-template markers on the screen.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,7 +19,9 @@ from pathlib import Path
 import pytest
 
 from codeassist.config import load_settings
+from codeassist.runtime import catalogue
 from codeassist.runtime.server import ManagedServer
+from codeassist.runtime.templates import TURN_MARKERS
 from tests.chat.helpers import make_repo
 from tests.support.llama import free_port
 
@@ -50,18 +54,20 @@ def test_codeassist_starts_answers_and_quits_in_a_terminal(tmp_path: Path) -> No
     port = free_port()
     exe = Path(sys.executable).with_name("codeassist")
     env = {name: os.environ[name] for name in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME")}
-    env |= {"CODEASSIST_SERVER_PORT": str(port), "CODEASSIST_CHAT_MAX_TOKENS": "24", "TERM": "xterm-256color"}
+    env |= {"CODEASSIST_SERVER_PORT": str(port), "CODEASSIST_CHAT_MAX_TOKENS": "160",
+            "TERM": "xterm-256color"}
     tmux = Tmux(tmp_path / "tmux.sock")
     env_args = [arg for name, value in env.items() for arg in ("-e", f"{name}={value}")]
     tmux("new-session", "-d", "-s", "chat", "-x", "120", "-y", "40", "-c", str(repo), *env_args, str(exe))
     try:
-        tmux.wait_for(lambda s: "codeassist chat in" in s and "tiny demo model" in s, "the chat screen")
+        tmux.wait_for(lambda s: "codeassist chat in" in s and "Qwen2.5-Coder 0.5B" in s, "the chat screen")
         tmux.wait_for(lambda s: "server ready" in s, "the managed llama-server", timeout=180)
-        tmux("send-keys", "-t", "chat", "-l", "what does Store.fetch return?")
+        tmux("send-keys", "-t", "chat", "-l", "How do I reverse a list in Python?")
         tmux("send-keys", "-t", "chat", "Enter")
         shown = tmux.wait_for(lambda s: "answer tokens" in s, "the answer")
-        assert "gemma3-270m-tiny (local) — " in shown
-        assert "what does Store.fetch return?" in shown
+        assert f"{catalogue.DEFAULT_MODEL} (local) — " in shown
+        assert re.search(r"\[::-1\]|\.reverse\(\)|reversed\(", shown), shown
+        assert not [marker for marker in TURN_MARKERS if marker in shown], shown
         tmux("send-keys", "-t", "chat", "C-q")
         deadline = time.monotonic() + 30
         while tmux("has-session", "-t", "chat", check=False).returncode == 0:

