@@ -17,7 +17,8 @@ else. Each filled-in program runs against its tests in a subprocess with a timeo
 
 Usage:
     python benchmarks/infill_bench.py --model PATH [--url URL] [--sets light,multi] [--limit N]
-        [--multi-limit N] [--seed 0] [--paths raw-infill,raw-completion,lsp] [--json OUT.json]
+        [--multi-limit N] [--seed 0] [--paths raw-infill,raw-completion,lsp] [--n-predict 128]
+        [--json OUT.json]
 
 ``--limit`` samples each set (fixed ``--seed``), ``--multi-limit`` the multi-line set only (default
 40; its 5,815 tasks take hours on 2 CPU cores). Without ``--url`` a llama-server with ``--model`` (or
@@ -51,7 +52,8 @@ sys.path.insert(0, str(ROOT))
 
 import humaneval  # noqa: E402
 
-N_PREDICT = 128
+N_PREDICT = 128  # the engine's default cap
+CAP = {"n_predict": N_PREDICT}  # --n-predict: the same cap for every path
 GREEDY = {"temperature": 0.0, "top_k": 1, "top_p": 1.0, "min_p": 0.0, "repeat_penalty": 1.0, "seed": 0}
 
 
@@ -80,7 +82,7 @@ class PathResult:
 
 # ---- raw paths ---------------------------------------------------------------------------------
 async def raw(http: httpx.AsyncClient, url: str, path: str, task: humaneval.Task) -> tuple[str, float]:
-    body: dict[str, Any] = {"n_predict": N_PREDICT, "cache_prompt": True, "stream": False, **GREEDY}
+    body: dict[str, Any] = {"n_predict": CAP["n_predict"], "cache_prompt": True, "stream": False, **GREEDY}
     if path == "raw-infill":
         body.update(input_prefix=task.prompt, input_suffix=task.suffix, input_extra=[])
         endpoint = "/infill"
@@ -121,7 +123,8 @@ async def open_lsp(root: Path, url: str, layout: str | None,
         print(f"  server says: {params.message}", file=sys.stderr)
 
     await client.start_io(sys.executable, "-m", "codeassist", "lsp")
-    completion = completion if completion is not None else {"debounce_ms": 0, "timeout": 300}
+    completion = completion if completion is not None else {"debounce_ms": 0, "timeout": 300,
+                                                            "n_predict": CAP["n_predict"]}
     if layout is not None:
         completion.update(mode="completion", prompt=layout)
     caps = types.ClientCapabilities(
@@ -242,8 +245,11 @@ async def run_set(url: str, tasks: list[humaneval.Task], paths: list[str], root:
                         res.empty += not hole.strip()
                         res.candidates.append(task.filled(hole))
                     res.latencies.append(ms)
-                if (n + 1) % 10 == 0:
-                    print(f"  {n + 1}/{len(tasks)}", file=sys.stderr)
+                done = {p: humaneval.passes(task, results[p].candidates[-1]) for p in order
+                        if not results[p].unsupported and len(results[p].candidates) == n + 1}
+                print(f"  {n + 1}/{len(tasks)} {task.task_id}: "
+                      + ", ".join(f"{p} {'pass' if ok else 'fail'} {results[p].latencies[-1]:.0f} ms"
+                                  for p, ok in done.items()), file=sys.stderr, flush=True)
     finally:
         for session in sessions.values():
             await close_lsp(session)
@@ -264,11 +270,13 @@ def main() -> None:
     parser.add_argument("--paths", default="raw-infill,raw-completion,lsp")
     parser.add_argument("--data", default=None, help="folder with the HumanEval infilling files")
     parser.add_argument("--json", default=None, help="write the summary and per-task results here")
+    parser.add_argument("--n-predict", type=int, default=N_PREDICT, help="generation cap of every path")
     args = parser.parse_args()
+    CAP["n_predict"] = args.n_predict
     folder = humaneval.data_dir(args.data)
     paths = [p.strip() for p in args.paths.split(",") if p.strip()]
     report: dict[str, Any] = {"model": args.model or "(configured)", "paths": paths, "seed": args.seed,
-                              "n_predict": N_PREDICT, "sets": {}}
+                              "n_predict": args.n_predict, "sets": {}}
     details: dict[str, Any] = {}
     with llama_server(args.url, args.model) as url, tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

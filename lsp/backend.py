@@ -1,4 +1,5 @@
-"""The core behind the language server: runtime, completion engine and index, wired lazily.
+"""The language server's view of the core: the runtime, completion engine and index of one workspace,
+taken from the :class:`~codeassist.app.Application` (the composition root) and attached lazily.
 
 Nothing here knows about pygls or LSP types; :mod:`codeassist_lsp.server` calls these methods
 and converts the results. The model server is attached (or started) on first need, in the
@@ -20,6 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from codeassist.app import Application
 from codeassist.completion import CompletionEngine, CompletionRequest
 from codeassist.errors import (
     CodeassistError,
@@ -30,7 +32,6 @@ from codeassist.errors import (
     ServerUnavailableError,
 )
 from codeassist.index import RepoIndex, Symbol
-from codeassist.runtime import LocalRuntime
 from codeassist_lsp.settings import LspOptions
 
 __all__ = ["Backend", "Status"]
@@ -38,7 +39,6 @@ __all__ = ["Backend", "Status"]
 log = logging.getLogger(__name__)
 State = Literal["idle", "starting", "ready", "down", "disabled"]
 T = TypeVar("T")
-TINY_MARKERS = ("270m",)
 # the model server is not there (as opposed to slow, or answering with an error)
 _DOWN = (ServerUnavailableError, ServerStartError, ServerBinaryError)
 
@@ -66,7 +66,8 @@ Problem = Callable[[str, str, Literal["error", "warning", "info"]], None]
 
 
 class Backend:
-    """Owns the runtime, the engine and the index for one workspace."""
+    """The runtime, the engine and the index of one workspace (built by the application), with
+    the model server's state (ready, down, probing)."""
 
     def __init__(self, options: LspOptions, root: Path | None, on_status: Notify, on_problem: Problem,
                  *, probe_interval: float = 2.0, attach_wait: float = 3.0) -> None:
@@ -77,7 +78,7 @@ class Backend:
         self._probe_interval = probe_interval
         self._attach_wait = attach_wait
         self._status = Status(state="idle" if options.completions_enabled else "disabled")
-        self._runtime: LocalRuntime | None = None
+        self.app = Application(options.core, root, on_problem=self._index_problem)
         self._ready = False  # attached to a model server that answered
         self._down = False  # the model server was found missing; a probe is waiting for it
         self._engine: CompletionEngine | None = None
@@ -110,28 +111,23 @@ class Backend:
         if self.options.completions_enabled:
             self._set_status(state="starting", detail="")
         try:
-            if self._runtime is None:
-                self._runtime = LocalRuntime(self.options.core)
-            client = await self._runtime.client()
+            client = await self.app.runtime.client()
             props = await client.props()
         except (ModelServerError, ModelError) as exc:
             self._server_down(exc)
             return
         model = _model_name(props)
-        notice = self._runtime.notice()
-        tiny = notice is not None or any(marker in model.lower() for marker in TINY_MARKERS)
+        notice = self.app.notice(model)
+        tiny = notice is not None
         if self._engine is None:  # the index joins when it is open; completions do not wait for it
-            self._engine = CompletionEngine(self._runtime, _IndexWhenOpen(self), self.options.core.completion,
-                                            root=self.root)
+            self._engine = self.app.completion_engine(_IndexWhenOpen(self))
             if self.root is not None and self._index_open is None:
                 self._index_open = asyncio.ensure_future(self._in_index_thread(self._open_index))
         self._ready, self._down = True, False
         self._set_status(state="ready" if self.options.completions_enabled else "disabled", model=model,
                          tiny=tiny, detail="", endpoints=self._endpoints())
-        if tiny:
-            self._on_problem("tiny", notice or f"codeassist is using the tiny demo model ({model}): fine "
-                             "for trying things out, not for real work. `codeassist model list` shows "
-                             "better models.", "warning")
+        if notice is not None:
+            self._on_problem("tiny", notice, "warning")
 
     def _server_down(self, exc: CodeassistError) -> None:
         log.warning("model server unavailable: %s", exc.message)
@@ -150,9 +146,7 @@ class Backend:
         while True:
             await asyncio.sleep(self._probe_interval)
             try:
-                if self._runtime is None:
-                    self._runtime = LocalRuntime(self.options.core)
-                client = await self._runtime.client()
+                client = await self.app.runtime.client()
                 health = await client.health()
             except (ModelServerError, ModelError) as exc:
                 log.debug("model server still down: %s", exc.message)
@@ -210,7 +204,8 @@ class Backend:
         return result.items
 
     def _endpoints(self) -> tuple[tuple[str, str, float | None], ...]:
-        states = self._runtime.endpoints() if self._runtime is not None else []
+        runtime = self.app.built_runtime
+        states = runtime.endpoints() if runtime is not None else []
         return tuple((s.url, s.state, s.latency_ms) for s in states)
 
     async def generate_snippet(self, instruction: str, context: str, language: str = "") -> str | None:
@@ -231,9 +226,9 @@ class Backend:
         knobs = replace(options.core.completion, enabled=True, debounce_ms=0)
         engine_changed = knobs != replace(self.options.core.completion, enabled=True, debounce_ms=0)
         self.options = options
-        if engine_changed and self._engine is not None and self._runtime is not None:
-            self._engine = CompletionEngine(self._runtime, _IndexWhenOpen(self), options.core.completion,
-                                            root=self.root)
+        self.app.settings = options.core
+        if engine_changed and self._engine is not None:
+            self._engine = self.app.completion_engine(_IndexWhenOpen(self))
         if not options.completions_enabled:
             self._set_status(state="disabled")
         elif self._status.state == "disabled":
@@ -256,24 +251,15 @@ class Backend:
         return await self._index_open
 
     def _open_index(self) -> RepoIndex | None:
-        assert self.root is not None
-        try:
-            self._index = RepoIndex.open(self.root, self.options.core.index)
-            self._index_pool.submit(self._scan)
-        except CodeassistError as exc:
-            self._on_problem("index", f"codeassist: the repository index is not available: {exc}", "warning")
-            return None
+        """Opened at once (symbols answer from what is there), brought up to date in the background."""
+        self._index = self.app.open_index(update=False)
+        if self._index is not None:
+            index = self._index
+            self._index_pool.submit(self.app.update_index, index)
         return self._index
 
-    def _scan(self) -> None:
-        if self._index is None:
-            return
-        try:
-            summary = self._index.update()
-        except CodeassistError as exc:
-            self._on_problem("index", f"codeassist: indexing failed: {exc}", "warning")
-            return
-        log.info("index updated: %s", summary)
+    def _index_problem(self, key: str, message: str) -> None:
+        self._on_problem(key, f"codeassist: {message}", "warning")
 
     async def update_file(self, path: str, text: str) -> None:
         index = await self.index()
@@ -298,12 +284,9 @@ class Backend:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        if self._index is not None:
-            index = self._index
-            await self._in_index_thread(index.close)
+        await self._in_index_thread(self.app.close)  # the index, in the thread that uses it
         self._index_pool.shutdown(wait=False)
-        if self._runtime is not None:
-            await self._runtime.aclose()
+        await self.app.aclose()
 
 
 class _IndexWhenOpen:

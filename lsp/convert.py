@@ -100,7 +100,7 @@ def _client_position(lines: Sequence[str], doc: TextDocument, line: int, col: in
 def inline_list(doc: TextDocument, line: int, col: int, items: Sequence[str]) -> types.InlineCompletionList:
     """Suggestions at (line, col), with their range in client units: empty (an insertion), or
     covering the auto-closed brackets and quotes after the cursor that a suggestion contains."""
-    from codeassist.completion.postprocess import replaced_suffix
+    from codeassist.completion import replaced_suffix
 
     lines = doc.lines
     pos = _client_position(lines, doc, line, col)

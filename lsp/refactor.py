@@ -12,12 +12,11 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from codeassist.errors import CodeassistError
+from codeassist.errors import Cancelled, CodeassistError
 from codeassist.refactor import CostEstimate, FileDiff, Plan, Progress, RefactorOptions, RefactorReport
 
 if TYPE_CHECKING:
@@ -73,9 +72,13 @@ async def run_refactor(ls: CodeassistServer, instruction: str) -> dict[str, Any]
         return _finish(ls, None, "failed", reason="Open a folder inside a git repository to refactor it.")
     token = await _begin(ls, instruction)
     observer = LspObserver(ls, asyncio.get_running_loop(), token)
-    index = await ls.require_backend().index()
+    backend = ls.require_backend()
+    index = await backend.index()
     try:
-        report = await asyncio.to_thread(_run, ls.root, ls.options.core, instruction, index, observer)
+        report = await asyncio.to_thread(backend.app.run_refactor, instruction, RefactorOptions(), observer,
+                                         command="lsp", index=index)
+    except Cancelled as exc:  # stopped: a cancellation, not a failure
+        return _finish(ls, token, "cancelled", reason=str(exc))
     except CodeassistError as exc:
         return _finish(ls, token, "failed", reason=str(exc))
     except Exception as exc:  # a bug or an unexpected library error: end the progress, say so, stay up
@@ -83,18 +86,6 @@ async def run_refactor(ls: CodeassistServer, instruction: str) -> dict[str, Any]
         return _finish(ls, token, "failed", reason=f"unexpected error ({type(exc).__name__}: {exc}); "
                        "the language server log has the details.")
     return _finish(ls, token, report.status, report=report)
-
-
-def _run(root: Path, settings: Any, instruction: str, index: Any, observer: LspObserver) -> RefactorReport:
-    from codeassist.claude.client import ClaudeClient
-    from codeassist.claude.ledger import Ledger
-    from codeassist.refactor.runner import RefactorRunner
-
-    client = ClaudeClient(settings, Ledger(), command="lsp")
-    try:
-        return RefactorRunner(root, settings, client, index).run(instruction, RefactorOptions(), observer)
-    finally:
-        client.close()
 
 
 async def _begin(ls: CodeassistServer, instruction: str) -> str | None:
@@ -119,7 +110,8 @@ def _finish(ls: CodeassistServer, token: str | None, status: str, *, report: Ref
         level = types.MessageType.Info
     else:
         message = f"codeassist: the refactor was not applied ({status}): {reason} Your checkout is unchanged."
-        level = types.MessageType.Warning if status in ("declined", "no_changes") else types.MessageType.Error
+        level = (types.MessageType.Warning if status in ("declined", "cancelled", "no_changes")
+                 else types.MessageType.Error)
     if token is not None:
         ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
     ls.window_show_message(types.ShowMessageParams(type=level, message=message))

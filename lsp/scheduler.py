@@ -5,6 +5,9 @@ that one (its answer becomes empty; cancelling its task closes the HTTP request,
 stops generating). Debounce has a leading edge: the first keystroke after a pause is served at
 once; a keystroke that follows another one within the debounce window waits the window out, so
 only the last request of a typing burst reaches the model.
+
+Time comes from ``clock`` and waiting from ``sleep`` (``time.monotonic`` and ``asyncio.sleep`` by
+default), so that tests drive a burst with a clock of their own instead of real sleeps.
 """
 
 from __future__ import annotations
@@ -14,21 +17,28 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-__all__ = ["Scheduler"]
+__all__ = ["Clock", "Scheduler", "Sleep"]
 
 T = TypeVar("T")
 
 
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
 class Scheduler:
-    def __init__(self, debounce_s: float) -> None:
+    def __init__(self, debounce_s: float, *, clock: Clock = time.monotonic,
+                 sleep: Sleep = asyncio.sleep) -> None:
         self.debounce_s = debounce_s
+        self._clock = clock
+        self._sleep = sleep
         self._pending: dict[str, asyncio.Task[object]] = {}
         self._last_seen: dict[str, float] = {}
         self.superseded = 0
 
     async def run(self, key: str, job: Callable[[], Awaitable[T]]) -> T | None:
         """Run ``job`` for ``key`` unless a newer request for ``key`` supersedes it (then None)."""
-        now = time.monotonic()
+        now = self._clock()
         burst = now - self._last_seen.get(key, float("-inf")) < self.debounce_s
         self._last_seen[key] = now
         previous = self._pending.pop(key, None)
@@ -51,13 +61,13 @@ class Scheduler:
 
     async def _delayed(self, job: Callable[[], Awaitable[T]], wait: bool) -> T:
         if wait and self.debounce_s > 0:
-            await asyncio.sleep(self.debounce_s)
+            await self._sleep(self.debounce_s)
         return await job()
 
     def answered_now(self, key: str) -> None:
         """A request for ``key`` was answered without waiting (a cache hit): it supersedes the
         pending one and counts as a keystroke for the debounce window."""
-        self._last_seen[key] = time.monotonic()
+        self._last_seen[key] = self._clock()
         previous = self._pending.pop(key, None)
         if previous is not None and not previous.done():
             previous.cancel()

@@ -25,8 +25,8 @@ from codeassist import __version__, paths
 from codeassist.errors import CodeassistError
 from codeassist_lsp import actions
 from codeassist_lsp import convert as cv
-from codeassist_lsp.messages import MessageGate
 from codeassist_lsp.protocol import CodeassistProtocol
+from codeassist_lsp.rate_limit import MessageGate
 from codeassist_lsp.scheduler import Scheduler
 from codeassist_lsp.settings import LspOptions, parse_options
 

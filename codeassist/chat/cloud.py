@@ -8,24 +8,16 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from codeassist.claude.datatypes import Prompt, Reply
+from codeassist.claude.datatypes import Prompt, Reply, Usage
 from codeassist.claude.privacy import PrivacyGuard
 from codeassist.config import Settings
 
 if TYPE_CHECKING:
     from codeassist.claude.client import ClaudeClient
 
-__all__ = ["CloudRequest", "CloudUsage", "make_guard", "model_name", "stream_answer"]
+__all__ = ["CloudRequest", "make_guard", "model_name", "stream_answer"]
 
 COMMAND = "chat"  # the ledger's command name for chat answers
-
-
-@dataclass
-class CloudUsage:
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
-    model: str = ""
 
 
 @dataclass
@@ -34,7 +26,8 @@ class CloudRequest:
     context: str
     messages: list[dict[str, str]]
     max_tokens: int
-    usage: CloudUsage = field(default_factory=CloudUsage)
+    usage: Usage = field(default_factory=Usage)  # filled in when the answer is complete
+    model: str = ""  # the model that answered, as the API names it
     files: tuple[tuple[str, int], ...] = ()  # (path, characters) of the files in the context
 
 
@@ -58,8 +51,6 @@ async def stream_answer(client: ClaudeClient, guard: PrivacyGuard,
     async with aclosing(stream) as items:
         async for item in items:
             if isinstance(item, Reply):
-                usage = item.usage
-                request.usage = CloudUsage(usage.total_input_tokens, usage.output_tokens, item.cost_usd,
-                                           item.model)
+                request.usage, request.model = item.usage, item.model
             else:
                 yield item

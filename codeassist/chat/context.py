@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -108,11 +109,12 @@ class ChatContext:
 
         named = list(self._files)
         for word in mentioned_paths(text):
+            candidate = Path(os.path.normpath(self.root / word))  # links are judged, not followed
             try:
-                rel, full = self.resolve(word)
-            except UsageError:
+                rel = candidate.relative_to(self.root).as_posix()
+            except ValueError:
                 continue
-            if rel not in named and (full.is_file() or (self.root / rel).is_symlink()):
+            if rel not in named and (candidate.is_file() or candidate.is_symlink()):
                 named.append(rel)
         out: list[ContextFile] = []
         notices: list[str] = []

@@ -10,9 +10,9 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,11 +23,12 @@ from codeassist.chat.events import AnswerStats, ChatEvent, Done, Notice, Route, 
 from codeassist.chat.history import History, StoredMessage
 from codeassist.chat.prompt import SYSTEM_INTRO, Turn, build_context, build_system, fit_history
 from codeassist.chat.routing import RoutingInputs, decide
-from codeassist.config import Settings, anthropic_api_key
-from codeassist.errors import CloudAuthError, CodeassistError, ModelError, PrivacyError
+from codeassist.claude.datatypes import Usage
+from codeassist.config import Settings
+from codeassist.errors import CloudAuthError, CodeassistError, ModelError, ModelServerError, PrivacyError
 from codeassist.refactor.models import RefactorObserver, RefactorOptions, RefactorReport
 from codeassist.runtime import CHAT_SLOT, ChatParams, Sampling
-from codeassist.runtime.models import DEFAULT_MODEL
+from codeassist.runtime.catalogue import DEFAULT_MODEL
 
 if TYPE_CHECKING:
     from codeassist.claude.client import ClaudeClient
@@ -35,7 +36,10 @@ if TYPE_CHECKING:
     from codeassist.index import RepoIndex
     from codeassist.runtime import LocalRuntime
 
-__all__ = ["ChatSession", "SessionTotals"]
+__all__ = ["ChatSession", "Refactors", "SessionTotals"]
+
+# (instruction, options, observer, cancel) -> report: the application's refactor runner
+Refactors = Callable[[str, RefactorOptions, RefactorObserver, threading.Event | None], RefactorReport]
 
 log = logging.getLogger(__name__)
 
@@ -46,20 +50,39 @@ SNIPPET_CONTEXT_CHARS = 6000  # code from the files in play handed to the snippe
 
 @dataclass
 class SessionTotals:
-    """Running totals shown in the status line and by /cost."""
+    """Running totals shown in the status line and by /cost: one :class:`Usage` per route."""
 
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float = 0.0
-    claude_calls: int = 0
-    local_calls: int = 0
+    claude: Usage = field(default_factory=Usage)
+    local: Usage = field(default_factory=Usage)
+
+    @property
+    def prompt_tokens(self) -> int:
+        return self.claude.total_input_tokens + self.local.total_input_tokens
+
+    @property
+    def completion_tokens(self) -> int:
+        return self.claude.output_tokens + self.local.output_tokens
+
+    @property
+    def cost_usd(self) -> float:
+        return self.claude.cost_usd + self.local.cost_usd
+
+    @property
+    def claude_calls(self) -> int:
+        return self.claude.calls
+
+    @property
+    def local_calls(self) -> int:
+        return self.local.calls
 
 
 class ChatSession:
     """One conversation in one repository.
 
     ``runtime`` gives the local llama-server client, ``index`` the repo map and symbols (None: no
-    index), ``claude`` the Claude client (None: Claude is not set up).
+    index), ``claude`` the Claude client (None: Claude is not set up), ``engine`` the completion
+    engine that writes snippets and ``refactors`` runs the refactor planner (both None: no snippets,
+    no refactors). :meth:`codeassist.app.Application.chat_session` builds them all.
     """
 
     def __init__(
@@ -71,6 +94,8 @@ class ChatSession:
         *,
         root: Path | None = None,
         history: History | None = None,
+        engine: CompletionEngine | None = None,
+        refactors: Refactors | None = None,
     ) -> None:
         self.settings = settings
         self.runtime = runtime
@@ -85,7 +110,8 @@ class ChatSession:
         self.conversation: int | None = None
         self.guard = claude.guard if claude is not None else cloud.make_guard(settings)
         self.last_snippet: str | None = None
-        self._engine: CompletionEngine | None = None
+        self._engine = engine
+        self._refactors = refactors
 
     # --- routing -------------------------------------------------------------------------
     @property
@@ -102,9 +128,8 @@ class ChatSession:
 
     @property
     def claude_ready(self) -> bool:
-        if self.claude is None:
-            return False
-        return anthropic_api_key() is not None
+        """A Claude client was handed in (the application builds one only with an API key)."""
+        return self.claude is not None
 
     @property
     def local_budget(self) -> int:
@@ -199,9 +224,8 @@ class ChatSession:
         if result is not None:
             state.prompt_tokens = result.timings.prompt_n + result.timings.cache_n
             state.completion_tokens = result.timings.predicted_n
-        self.totals.local_calls += 1
-        self.totals.prompt_tokens += state.prompt_tokens
-        self.totals.completion_tokens += state.completion_tokens
+        self.totals.local += Usage(input_tokens=state.prompt_tokens, output_tokens=state.completion_tokens,
+                                   calls=1)
 
     async def _claude_events(self, text: str, state: _AnswerState) -> AsyncGenerator[ChatEvent, None]:
         if not self.cloud_allowed:
@@ -226,22 +250,17 @@ class ChatSession:
             async for piece in pieces:
                 yield Token(piece, time.perf_counter())
         usage = request.usage
-        state.model = usage.model
-        state.prompt_tokens, state.completion_tokens = usage.input_tokens, usage.output_tokens
+        state.model = request.model
+        state.prompt_tokens, state.completion_tokens = usage.total_input_tokens, usage.output_tokens
         state.cost_usd = usage.cost_usd
-        self.totals.claude_calls += 1
-        self.totals.prompt_tokens += usage.input_tokens
-        self.totals.completion_tokens += usage.output_tokens
-        self.totals.cost_usd += usage.cost_usd
+        self.totals.claude += usage
 
     # --- snippets and refactors ---------------------------------------------------------
     async def snippet(self, instruction: str) -> str:
         """Code for ``instruction`` from the local model (kept for /apply); nothing leaves the machine."""
-        from codeassist.completion import CompletionEngine
-
         if self._engine is None:
-            self._engine = CompletionEngine(self.runtime, self.context.index,  # type: ignore[arg-type]
-                                            self.settings.completion, root=self.root)
+            raise ModelServerError("This chat has no completion engine for snippets.",
+                                   hint="Open the chat with `codeassist chat` (the application builds it).")
         files, _ = self.context.read_files()
         context = "\n\n".join(f"# {f.path}\n{f.text}" for f in files)[-SNIPPET_CONTEXT_CHARS:]
         code = await self._engine.generate_snippet(instruction, context)
@@ -255,25 +274,18 @@ class ChatSession:
         """Run the refactor planner (blocking; surfaces call it on a worker thread).
 
         Setting ``cancel`` stops it (Claude's stream is closed; nothing is committed)."""
-        from codeassist.refactor.runner import RefactorRunner
-
         self.guard.check_cloud()
-        if self.claude is None:
+        if self.claude is None or self._refactors is None:
             raise CloudAuthError(
                 "Refactors need Claude, and Claude is not set up (no ANTHROPIC_API_KEY).",
                 hint="Set ANTHROPIC_API_KEY, or run `codeassist refactor --local` in a shell.")
-        runner = RefactorRunner(self.root, self.settings, self.claude, self.context.index)
         spent_before = self.claude.spent_usd
         try:
-            report: RefactorReport = runner.run(instruction, RefactorOptions(files=self.context.files),
-                                                observer, cancel)
+            report = self._refactors(instruction, RefactorOptions(files=self.context.files), observer, cancel)
         except BaseException:  # stopped or failed: what was spent still counts
-            self.totals.cost_usd += self.claude.spent_usd - spent_before
+            self.totals.claude += Usage(cost_usd=self.claude.spent_usd - spent_before)
             raise
-        self.totals.claude_calls += report.usage.calls
-        self.totals.prompt_tokens += report.usage.input_tokens
-        self.totals.completion_tokens += report.usage.output_tokens
-        self.totals.cost_usd += report.usage.cost_usd
+        self.totals.claude += report.usage
         return report
 
     # --- conversation state --------------------------------------------------------------

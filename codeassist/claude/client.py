@@ -24,11 +24,13 @@ import logging
 import math
 import threading
 from collections.abc import AsyncGenerator, Callable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlparse
 
 import anthropic
 import httpx
+import httpx2
 
 from codeassist import config
 from codeassist.claude import pricing
@@ -88,10 +90,14 @@ class ClaudeClient:
         local: bool = False,
         command: str = "claude",
         max_cost: float | None = None,
+        http: httpx2.Client | None = None,
         guard: PrivacyGuard | None = None,
         show_request: Callable[[str], None] | None = None,
     ) -> None:
+        """``http``: the ``httpx2`` client the SDK sends with (a transport of the caller's, a proxy...);
+        it may be shared and is closed only by its owner. Default: the SDK's own."""
         self.settings = settings
+        self._http = http
         self.ledger = ledger
         self.local = local
         self.command = command
@@ -168,16 +174,18 @@ class ClaudeClient:
         caching = ("system" in prompt.payload()) if isinstance(prompt, GuardedRequest) else bool(
             prompt.system or prompt.context)
         usd = pricing.estimate_cost(price, tokens, out, caching=caching)
-        return CostEstimate(model=self.resolve_model(), input_tokens=tokens, max_output_tokens=out, usd=usd)
+        return CostEstimate(model=self.resolve_model(), input_tokens=tokens, max_output_tokens=out,
+                            usd_plan=usd, usd_total=usd, local=self.local)
 
     def check_budget(self, estimate: CostEstimate, max_cost: float | None = None) -> None:
         """Raise :class:`CostLimitError` when spent + estimate exceeds the limit."""
         limit = self.max_cost if max_cost is None else max_cost
         with self._lock:
             spent = self._spent - self._budget_base
-        if spent + estimate.usd > limit:
+        if spent + estimate.usd_plan > limit:
             raise CostLimitError(
-                f"The next Claude call may cost up to ${estimate.usd:.4f} ({estimate.input_tokens} input "
+                f"The next Claude call may cost up to ${estimate.usd_plan:.4f} ({estimate.input_tokens} "
+                f"input "
                 f"tokens, up to {estimate.max_output_tokens} output tokens on {estimate.model}); with "
                 f"${spent:.4f} already spent that is above the limit of ${limit:.2f}. Nothing more was sent.",
                 hint="Raise the limit with --max-cost (or claude.max_cost), or narrow the request "
@@ -222,8 +230,8 @@ class ClaudeClient:
         reply: Reply = self._retry.run(
             lambda: self._stream_once(self._client(), request, extra, deliver, command, should_stop),
             lambda: emitted[0])
-        if (prompt.system or prompt.context) and not self.local and not (reply.usage.cache_read_input_tokens
-                                       or reply.usage.cache_creation_input_tokens):
+        if (prompt.system or prompt.context) and not self.local and not (reply.usage.cache_read_tokens
+                                                                         or reply.usage.cache_write_tokens):
             log.info("The stable prefix was not cached: it is probably below the model's minimum "
                      "(1024-4096 tokens), so every turn pays for it in full.")
         return reply
@@ -264,7 +272,8 @@ class ClaudeClient:
     def close(self) -> None:
         """Close the HTTP connections and the ledger's database connection (both reopen on use)."""
         if self._sdk is not None:
-            self._sdk.close()
+            if self._http is None:  # the SDK's own HTTP client; an injected one is its owner's
+                self._sdk.close()
             self._sdk = None
         self.ledger.close()
 
@@ -284,7 +293,7 @@ class ClaudeClient:
                 )
             timeout = anthropic.Timeout(self.settings.claude.timeout, connect=10.0)
             self._sdk = anthropic.Anthropic(api_key=key, base_url=self.base_url, max_retries=0,
-                                            timeout=timeout)
+                                            timeout=timeout, http_client=self._http)
         return self._sdk
 
     def _call(self, fn: Callable[[anthropic.Anthropic], Any]) -> Any:
@@ -349,7 +358,7 @@ class ClaudeClient:
             raise
         except TRANSPORT_ERRORS as exc:
             self._record_partial(stream, params["model"], audit)
-            if isinstance(exc, httpx.TimeoutException) or "Timeout" in type(exc).__name__:
+            if isinstance(exc, httpx.TimeoutException | httpx2.TimeoutException):
                 raise Retryable("the answer stalled (read timeout)") from exc
             raise CloudResponseError(
                 "Claude's answer was cut off mid-stream (the connection closed early); "
@@ -366,7 +375,7 @@ class ClaudeClient:
     def _finish(self, message: Any, audit: tuple[GuardedRequest, str | None]) -> Reply:
         usage = usage_from(message.usage)
         model = str(message.model or self.resolve_model())
-        cost = self._book(model, usage, audit, "ok")
+        usage = self._book(model, usage, audit, "ok")
         content: list[dict[str, Any]] = []
         texts: list[str] = []
         tools: list[ToolUse] = []
@@ -381,7 +390,7 @@ class ClaudeClient:
             else:
                 content.append(block.model_dump(mode="json", exclude_none=True))
         return Reply(text="".join(texts), tool_uses=tools, stop_reason=str(message.stop_reason), model=model,
-                     usage=usage, cost_usd=cost, content=content)
+                     usage=usage, content=content)
 
     def _record_partial(self, stream: Any, model: str, audit: tuple[GuardedRequest, str | None],
                         status: str = "truncated") -> None:
@@ -413,20 +422,22 @@ class ClaudeClient:
             body_sha256=m.sha256, input_tokens=usage.total_input_tokens, output_tokens=usage.output_tokens,
             cost_usd=cost))
 
-    def _book(self, model: str, usage: Usage, audit: tuple[GuardedRequest, str | None], status: str) -> float:
+    def _book(self, model: str, tokens: Usage, audit: tuple[GuardedRequest, str | None],
+              status: str) -> Usage:
+        """Price one call's tokens, count them against the budget, record them in the ledger and
+        the egress audit; the priced :class:`Usage` of the call."""
         request, command = audit
-        cost: float = pricing.call_cost(pricing.price_for(model, local=self.local), usage)
+        cost: float = pricing.call_cost(pricing.price_for(model, local=self.local), tokens)
+        usage = replace(tokens, cost_usd=cost, calls=1)
         self._audit(request, "messages", model, status, usage, cost, command)
         with self._lock:
             self._spent += cost
-        self.ledger.record(CallRecord(
-            command=command or self.command, model=model, input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens, cache_read_tokens=usage.cache_read_input_tokens,
-            cache_creation_tokens=usage.cache_creation_input_tokens, cost_usd=cost, status=status))
+        self.ledger.record(CallRecord(command=command or self.command, model=model, usage=usage,
+                                      status=status))
         log.info("%s %s: %d input + %d output tokens, cache read %d, cache write %d, $%.4f (%s).",
                  "Local" if self.local else "Claude", model, usage.input_tokens, usage.output_tokens,
-                 usage.cache_read_input_tokens, usage.cache_creation_input_tokens, cost, status)
-        return cost
+                 usage.cache_read_tokens, usage.cache_write_tokens, cost, status)
+        return usage
 
     def _newest_model(self, sdk: anthropic.Anthropic) -> str:
         listed = [(str(m.id), str(m.created_at)) for m in sdk.models.list(limit=100)]

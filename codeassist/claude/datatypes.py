@@ -36,16 +36,29 @@ class Prompt:
 
 @dataclass(frozen=True)
 class Usage:
-    """Token counts as the API reports them (``input_tokens`` excludes cached tokens)."""
+    """Tokens and dollars of one or more model calls: the one usage type of the Claude client, the
+    refactor report, the chat totals and the cost ledger.
+
+    ``input_tokens`` excludes the prompt tokens read from (``cache_read_tokens``) or written to
+    (``cache_write_tokens``) the prompt cache, as the API counts them. Usages add up with ``+``.
+    """
 
     input_tokens: int = 0
     output_tokens: int = 0
-    cache_read_input_tokens: int = 0
-    cache_creation_input_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost_usd: float = 0.0
+    calls: int = 0
 
     @property
     def total_input_tokens(self) -> int:
-        return self.input_tokens + self.cache_read_input_tokens + self.cache_creation_input_tokens
+        return self.input_tokens + self.cache_read_tokens + self.cache_write_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(self.input_tokens + other.input_tokens, self.output_tokens + other.output_tokens,
+                     self.cache_read_tokens + other.cache_read_tokens,
+                     self.cache_write_tokens + other.cache_write_tokens,
+                     self.cost_usd + other.cost_usd, self.calls + other.calls)
 
 
 @dataclass(frozen=True)
@@ -63,9 +76,12 @@ class Reply:
     tool_uses: list[ToolUse]
     stop_reason: str
     model: str
-    usage: Usage
-    cost_usd: float
+    usage: Usage  # this call's tokens and cost (``calls == 1``)
     content: list[dict[str, Any]] = field(default_factory=list)  # assistant blocks, ready to send back
+
+    @property
+    def cost_usd(self) -> float:
+        return self.usage.cost_usd
 
     def as_message(self) -> dict[str, Any]:
         """This turn as an ``assistant`` message for the next request."""
@@ -82,9 +98,17 @@ class Reply:
 
 @dataclass(frozen=True)
 class CostEstimate:
-    """Pre-flight estimate from ``count_tokens``: an upper bound (no cache hit, full output)."""
+    """Pre-flight estimate from ``count_tokens`` (the prompt size is exact): the one estimate type.
+
+    ``usd_plan`` is an upper bound of the first call (no cache hit, the whole output budget);
+    ``usd_total`` estimates the whole job: for a refactor, the plan plus ``edit_turns`` edit turns
+    that read the stable prefix from the prompt cache; for a single call it equals ``usd_plan``.
+    """
 
     model: str
     input_tokens: int
     max_output_tokens: int
-    usd: float
+    usd_plan: float
+    usd_total: float
+    edit_turns: int = 0
+    local: bool = False  # the local model: costs nothing

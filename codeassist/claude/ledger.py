@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from codeassist import paths
+from codeassist.claude.datatypes import Usage
 from codeassist.errors import CodeassistError
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ CREATE TABLE IF NOT EXISTS calls (
     input_tokens INTEGER NOT NULL,
     output_tokens INTEGER NOT NULL,
     cache_read_tokens INTEGER NOT NULL,
-    cache_creation_tokens INTEGER NOT NULL,
+    cache_creation_tokens INTEGER NOT NULL,  -- Usage.cache_write_tokens (the name older ledgers have)
     cost_usd REAL NOT NULL,
     status TEXT NOT NULL            -- ok | truncated | cancelled
 );
@@ -72,13 +73,11 @@ def default_ledger_path() -> Path:
 
 @dataclass(frozen=True)
 class CallRecord:
+    """One call as booked: who made it, the model, its :class:`Usage` (tokens and dollars)."""
+
     command: str
     model: str
-    input_tokens: int
-    output_tokens: int
-    cache_read_tokens: int
-    cache_creation_tokens: int
-    cost_usd: float
+    usage: Usage
     status: str = "ok"
     ts: datetime | None = None  # default: now
 
@@ -103,14 +102,17 @@ class EgressRecord:
 
 @dataclass(frozen=True)
 class SummaryRow:
+    """Totals of one (day, command): ``usage.calls`` calls."""
+
     day: str
     command: str
-    calls: int
-    input_tokens: int
-    output_tokens: int
-    cache_read_tokens: int
-    cache_creation_tokens: int
-    cost_usd: float
+    usage: Usage
+
+    def as_json(self) -> dict[str, object]:
+        u = self.usage
+        return {"day": self.day, "command": self.command, "calls": u.calls, "input_tokens": u.input_tokens,
+                "output_tokens": u.output_tokens, "cache_read_tokens": u.cache_read_tokens,
+                "cache_write_tokens": u.cache_write_tokens, "cost_usd": u.cost_usd}
 
 
 class Ledger:
@@ -161,15 +163,16 @@ class Ledger:
 
     def record(self, rec: CallRecord) -> None:
         ts = (rec.ts or datetime.now(UTC)).astimezone(UTC)
+        u = rec.usage
         with self._connect() as conn:
             conn.execute(
                 "INSERT INTO calls (ts, day, command, model, input_tokens, output_tokens, cache_read_tokens,"
                 " cache_creation_tokens, cost_usd, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (ts.isoformat(timespec="seconds"), ts.date().isoformat(), rec.command, rec.model,
-                 rec.input_tokens, rec.output_tokens, rec.cache_read_tokens, rec.cache_creation_tokens,
-                 rec.cost_usd, rec.status),
+                 u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_write_tokens,
+                 u.cost_usd, rec.status),
             )
-        log.debug("ledger: %s %s $%.6f", rec.command, rec.model, rec.cost_usd)
+        log.debug("ledger: %s %s $%.6f", rec.command, rec.model, u.cost_usd)
 
     def summary(self, since: date | None = None) -> list[SummaryRow]:
         """Totals per (day, command), oldest day first."""
@@ -182,11 +185,12 @@ class Ledger:
         )
         with self._connect() as conn:
             rows = conn.execute(query, ((since or date.min).isoformat(),)).fetchall()
-        return [SummaryRow(str(r[0]), str(r[1]), int(r[2]), int(r[3]), int(r[4]), int(r[5]), int(r[6]),
-                           float(r[7])) for r in rows]
+        return [SummaryRow(str(r[0]), str(r[1]), Usage(
+            input_tokens=int(r[3]), output_tokens=int(r[4]), cache_read_tokens=int(r[5]),
+            cache_write_tokens=int(r[6]), cost_usd=float(r[7]), calls=int(r[2]))) for r in rows]
 
     def total_cost(self, since: date | None = None) -> float:
-        return sum(row.cost_usd for row in self.summary(since))
+        return sum(row.usage.cost_usd for row in self.summary(since))
 
     def record_egress(self, rec: EgressRecord) -> None:
         ts = (rec.ts or datetime.now(UTC)).astimezone(UTC)

@@ -88,8 +88,8 @@ def usage_from(raw: Any) -> Usage:
     return Usage(
         input_tokens=int(getattr(raw, "input_tokens", 0) or 0),
         output_tokens=int(getattr(raw, "output_tokens", 0) or 0),
-        cache_read_input_tokens=int(getattr(raw, "cache_read_input_tokens", 0) or 0),
-        cache_creation_input_tokens=int(getattr(raw, "cache_creation_input_tokens", 0) or 0),
+        cache_read_tokens=int(getattr(raw, "cache_read_input_tokens", 0) or 0),
+        cache_write_tokens=int(getattr(raw, "cache_creation_input_tokens", 0) or 0),
     )
 
 

@@ -70,8 +70,8 @@ def call_cost(price: Price, usage: Usage) -> float:
     return (
         usage.input_tokens * price.input
         + usage.output_tokens * price.output
-        + usage.cache_read_input_tokens * price.cache_read
-        + usage.cache_creation_input_tokens * price.cache_write
+        + usage.cache_read_tokens * price.cache_read
+        + usage.cache_write_tokens * price.cache_write
     ) / 1_000_000
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import httpx
+import httpx2
 
 from codeassist.errors import CloudUnavailableError
 
@@ -29,19 +30,9 @@ RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})  # HTTP answe
 RETRY_STREAM_ERRORS = frozenset({"overloaded_error", "api_error", "rate_limit_error", "timeout_error"})
 
 
-def _transport_errors() -> tuple[type[BaseException], ...]:
-    """Errors of the SDK's HTTP layer that escape while a stream is read."""
-    errors: list[type[BaseException]] = [httpx.TransportError]
-    try:
-        import httpx2  # newer SDK releases ship their own httpx fork (a dependency of theirs)
-
-        errors.append(httpx2.TransportError)
-    except ImportError:
-        pass
-    return tuple(errors)
-
-
-TRANSPORT_ERRORS = _transport_errors()
+# Errors of the SDK's HTTP layer that escape while a stream is read: the SDK sends with httpx2 (its
+# fork of httpx); httpx's own are kept for SDK releases from before the fork.
+TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (httpx.TransportError, httpx2.TransportError)
 
 
 class Retryable(Exception):

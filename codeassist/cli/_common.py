@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 
 import click
 
+from codeassist.app import Application
 from codeassist.config import Settings, load_settings
 from codeassist.errors import CodeassistError, UsageError
 
@@ -34,6 +35,10 @@ class AppContext:
     def settings_for(self, repo: Path, **overrides: Any) -> Settings:
         """Effective settings of another repository (a PATH argument's own), same overrides."""
         return AppContext(repo=repo, verbose=self.verbose).settings(**overrides)
+
+    def application(self, settings: Settings, root: Path | None = None) -> Application:
+        """The composition root for ``settings`` (its repository, else ``root``, else -C's)."""
+        return Application(settings, root or self.repo)
 
 
 def configure_logging(verbose: int) -> None:

@@ -39,22 +39,21 @@ def chat(ctx: click.Context, plain: bool, resume: bool, route: str | None, offli
     Quick questions, explanations and snippets go to the local model; work spanning many files goes
     to Claude (when ANTHROPIC_API_KEY is set). The local llama-server starts on first use.
     """
-    from codeassist.chat.factory import close_session, open_session
-
-    settings = _settings(ctx, route, offline)
-    session = open_session(settings, app(ctx).repo)
-    notice = session.runtime.notice()
+    application = app(ctx).application(_settings(ctx, route, offline))
+    notice = application.notice()
     try:
         if plain:
-            from codeassist.tui.plain import PlainChat
+            from codeassist.tui.repl import PlainChat
 
-            asyncio.run(_plain(PlainChat(session), resume, notice))
+            # the REPL answers in the foreground: the index is brought up to date first
+            asyncio.run(_plain(PlainChat(application.chat_session(update_index=True)), resume, notice))
         else:
             from codeassist.tui.app import ChatApp
 
-            ChatApp(session, resume=resume, notice=notice).run()
+            # the Textual chat brings the index up to date in the background
+            ChatApp(application.chat_session(), resume=resume, notice=notice).run()
     finally:
-        close_session(session)
+        application.close()
 
 
 async def _plain(repl: Any, resume: bool, notice: str | None) -> None:
@@ -79,7 +78,7 @@ def ask(ctx: click.Context, question: tuple[str, ...], quiet: bool, show_request
     The answer goes to stdout; which model answered and why goes to stderr. Exit code 0 when an
     answer was printed, 2 without a question, and the usual codes for model-server or Claude errors.
     """
-    from codeassist.privacy.sources import clean_input
+    from codeassist.privacy import clean_input
 
     text = " ".join(question).strip()
     if not sys.stdin.isatty():
@@ -102,13 +101,13 @@ def ask(ctx: click.Context, question: tuple[str, ...], quiet: bool, show_request
 
 
 async def _ask(ctx: click.Context, settings: Any, text: str, quiet: bool, show_request: bool) -> None:
-    from codeassist.chat.events import Done, Notice, Routed, Token
-    from codeassist.chat.factory import close_session, open_session
+    from codeassist.chat import Done, Notice, Routed, Token
 
-    session = open_session(settings, app(ctx).repo)
+    application = app(ctx).application(settings)
+    session = application.chat_session(update_index=True)
     if show_request and session.claude is not None:
         session.claude.show_request = click.echo
-    notice = session.runtime.notice()
+    notice = application.notice()
     if notice and not quiet:
         click.echo(f"[{notice}]", err=True)
     try:
@@ -127,5 +126,5 @@ async def _ask(ctx: click.Context, settings: Any, text: str, quiet: bool, show_r
                         click.echo(f"[{s.prompt_tokens} prompt + {s.completion_tokens} answer tokens, "
                                    f"${s.cost_usd:.4f}, {s.total_s:.1f} s]", err=True)
     finally:
-        await session.runtime.aclose()
-        close_session(session)
+        await application.aclose()
+        application.close()

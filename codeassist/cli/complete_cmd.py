@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from codeassist.app import Application
 from codeassist.cli._common import app
 from codeassist.completion import CompletionEngine, CompletionRequest, CompletionResult
 from codeassist.config import Settings
@@ -35,47 +36,22 @@ def _read_source(path: Path) -> str:
 def _language(path: Path, given: str | None) -> str:
     if given:
         return given
-    from codeassist.index.languages import language_for_path
+    from codeassist.index import language_for_path
 
     return language_for_path(path) or path.suffix.lstrip(".") or "text"
 
 
-def _open_index(settings: Settings, root: Path) -> Any:
-    """The repository index, brought up to date, when one was built (`codeassist index`), else None."""
-    from codeassist import paths
-
-    if not (root / paths.REPO_DIR_NAME / "index.db").is_file():
-        log.info("no index at %s: completing without repository context", root)
-        return None
-    from codeassist.index import RepoIndex
-
-    try:
-        index = RepoIndex.open(root, settings.index)
-    except CodeassistError as exc:
-        log.warning("index unavailable, completing without it: %s", exc.message)
-        return None
-    try:
-        index.update()  # incremental: files changed since the last scan are parsed again
-    except CodeassistError as exc:
-        log.warning("index not updated, using it as it is: %s", exc.message)
-    return index
-
-
 async def _with_engine(settings: Settings, root: Path, use_index: bool, work: Any) -> Any:
-    from codeassist.runtime import LocalRuntime
-
-    runtime = LocalRuntime(settings)
-    notice = runtime.notice()
+    application = Application(settings, root)
+    notice = application.notice()
     if notice:
         click.echo(notice, err=True)
-    index = _open_index(settings, root) if use_index else None
+    index = application.open_index() if use_index else None
     try:
-        engine = CompletionEngine(runtime, index, settings.completion, root=root)
-        return await work(engine)
+        return await work(application.completion_engine(index))
     finally:
-        await runtime.aclose()
-        if index is not None:
-            index.close()
+        await application.aclose()
+        application.close()
 
 
 def _print_result(result: CompletionResult, as_json: bool, path: Path, line: int, col: int) -> None:

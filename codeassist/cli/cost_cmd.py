@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
 import click
 
-from codeassist.claude.ledger import Ledger, SummaryRow
+from codeassist.claude import Ledger, SummaryRow, Usage
 from codeassist.cli._common import fail
 
 _HEADERS = ("day", "command", "calls", "input", "output", "cache read", "cache write", "USD")
@@ -28,8 +27,8 @@ def cost(days: int | None, as_json: bool) -> None:
     ledger = Ledger()
     rows = ledger.summary(since)
     if as_json:
-        total = sum(r.cost_usd for r in rows)
-        click.echo(json.dumps({"rows": [asdict(r) for r in rows], "total_usd": round(total, 6),
+        total = sum(r.usage.cost_usd for r in rows)
+        click.echo(json.dumps({"rows": [r.as_json() for r in rows], "total_usd": round(total, 6),
                                "ledger": str(ledger.path)}, indent=2))
         return
     if not rows:
@@ -39,11 +38,12 @@ def cost(days: int | None, as_json: bool) -> None:
 
 
 def _table(rows: list[SummaryRow]) -> str:
-    body = [(r.day, r.command, str(r.calls), f"{r.input_tokens:,}", f"{r.output_tokens:,}",
-             f"{r.cache_read_tokens:,}", f"{r.cache_creation_tokens:,}", f"${r.cost_usd:.4f}") for r in rows]
-    total = ("total", "", str(sum(r.calls for r in rows)), f"{sum(r.input_tokens for r in rows):,}",
-             f"{sum(r.output_tokens for r in rows):,}", f"{sum(r.cache_read_tokens for r in rows):,}",
-             f"{sum(r.cache_creation_tokens for r in rows):,}", f"${sum(r.cost_usd for r in rows):.4f}")
+    def cells(label: str, command: str, u: Usage) -> tuple[str, ...]:
+        return (label, command, str(u.calls), f"{u.input_tokens:,}", f"{u.output_tokens:,}",
+                f"{u.cache_read_tokens:,}", f"{u.cache_write_tokens:,}", f"${u.cost_usd:.4f}")
+
+    body = [cells(r.day, r.command, r.usage) for r in rows]
+    total = cells("total", "", sum((r.usage for r in rows), Usage()))
     widths = [max(len(row[i]) for row in [_HEADERS, *body, total]) for i in range(len(_HEADERS))]
 
     def line(row: tuple[str, ...]) -> str:

@@ -12,8 +12,7 @@ import click
 
 from codeassist.cli._common import app
 from codeassist.errors import UsageError
-from codeassist.index import RepoIndex, ScanSummary
-from codeassist.index.scan import SKIP_REASONS
+from codeassist.index import SKIP_REASONS, RepoIndex, ScanSummary
 from codeassist.paths import find_repo_root
 
 ProgressCallback = Callable[[int, int], None]
@@ -30,10 +29,8 @@ def _open(ctx: click.Context, path: str | None) -> RepoIndex:
         root = find_repo_root(target)
         if root != target.resolve():
             click.echo(f"{path} is inside the repository {root}: indexing the repository.", err=True)
-        settings = context.settings_for(root)
-        return RepoIndex.open(root, settings.index)
-    settings = context.settings()
-    return RepoIndex.open(settings.repo_root or context.repo, settings.index)
+        return context.application(context.settings_for(root), root).require_index()
+    return context.application(context.settings()).require_index()
 
 
 @contextmanager

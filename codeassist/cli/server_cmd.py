@@ -12,8 +12,7 @@ import click
 
 from codeassist.cli._common import app
 from codeassist.config import Settings
-from codeassist.runtime import models, provision
-from codeassist.runtime.server import ManagedServer, ServerStatus
+from codeassist.runtime import ManagedServer, ServerStatus, catalogue, provision
 
 BACKENDS = click.Choice(["auto", "cpu", "cuda", "vulkan", "metal"])
 
@@ -63,7 +62,7 @@ def start(ctx: click.Context, port: int | None, host: str | None, api_key_file: 
     status = ManagedServer(settings).start(wait=not no_wait)
     click.echo(f"llama-server {status.state} at {status.url} (pid {status.pid})")
     click.echo(f"model: {status.model}")
-    notice = models.offline_model_notice(settings)
+    notice = catalogue.offline_model_notice(settings)
     if notice:
         click.echo(notice, err=True)
 
@@ -127,9 +126,7 @@ def logs(ctx: click.Context, lines: int, follow: bool) -> None:
     if not path.exists():
         click.echo(f"No log yet ({path}); start the server with `codeassist server start`.", err=True)
         return
-    from codeassist.runtime import _files
-
-    text = _files.tail(path, lines)
+    text = srv.log_tail(lines)
     if text:
         click.echo(text)
     if follow:

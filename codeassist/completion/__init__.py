@@ -4,6 +4,7 @@ See docs/completion.md for how the prompt is built and post-processed.
 """
 
 from codeassist.completion.engine import CompletionEngine, PreparedRequest
+from codeassist.completion.postprocess import replaced_suffix
 from codeassist.completion.types import CompletionRequest, CompletionResult, CompletionTimings, ContextChunk
 
 __all__ = [
@@ -13,4 +14,5 @@ __all__ = [
     "CompletionTimings",
     "ContextChunk",
     "PreparedRequest",
+    "replaced_suffix",
 ]

@@ -40,10 +40,14 @@ class PromptBudget:
         self.latency_ms = latency_ms
         self.speed = first_guess  # prompt tokens per second
         self.measured = False
+        self.gen_speed = 0.0  # generated tokens per second (0: not measured yet)
         self._tokens = self._fit()
 
     def observe(self, timings: Timings) -> None:
         """Learn from one answer's timings (requests mostly from the prompt cache teach nothing)."""
+        if timings.predicted_n >= 8 and timings.predicted_ms > 0:
+            gen = timings.predicted_n / (timings.predicted_ms / 1000)
+            self.gen_speed = gen if not self.gen_speed else 0.7 * self.gen_speed + 0.3 * gen
         if timings.prompt_n < MIN_MEASURED or timings.prompt_ms <= 0:
             return
         speed = timings.prompt_n / (timings.prompt_ms / 1000)
@@ -57,6 +61,14 @@ class PromptBudget:
     def tokens(self) -> int | None:
         """Prompt tokens that fit the budget (None: no budget, the configured sizes apply)."""
         return self._tokens if self.latency_ms > 0 else None
+
+    def predict_ms(self, floor_ms: int, tokens: int = 32) -> int:
+        """How long generation may go on after the first newline: ``floor_ms``, or the time
+        ``tokens`` tokens take at the measured speed when that is longer (a slow machine would
+        otherwise stop a multi-line answer a few tokens after its first line break)."""
+        if floor_ms <= 0 or self.gen_speed <= 0:
+            return floor_ms
+        return max(floor_ms, int(1000 * tokens / self.gen_speed))
 
     def _fit(self) -> int:
         raw = self.speed * self.latency_ms / 1000 * SHARE_OF_BUDGET

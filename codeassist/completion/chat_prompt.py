@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
 from jinja2 import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -76,8 +75,9 @@ def chat_prompt(template: str, window: CursorWindow, chunks: Sequence[ContextChu
 
 
 def answer_code(raw: str, window: CursorWindow, layout: str) -> str:
-    """The code in a chat answer: fences taken off; in ``chat_hole`` answers, the part of the
-    cursor line already typed is not typed twice."""
+    """The code in a chat answer: fences taken off; a ``chat_hole`` answer that rewrote the code
+    around the hole (small models often write the whole function) is cut to what follows the
+    cursor, and the part of the cursor line already typed is not typed twice."""
     text = raw
     if layout == "chat_hole":
         stripped = text.lstrip("\n")
@@ -87,16 +87,32 @@ def answer_code(raw: str, window: CursorWindow, layout: str) -> str:
     end = text.find(FENCE)
     if end >= 0:
         text = text[:end]
-    if layout == "chat_hole":
-        typed = window.line_prefix.lstrip()
-        lead = text.lstrip(" \t")
-        if typed and lead.startswith(typed):
-            text = lead[len(typed):]
-        elif not window.line_prefix.strip() and window.line_prefix and lead != text:
-            text = lead  # the cursor is already indented: the answer's own indent would double it
+    if layout != "chat_hole":
+        return text
+    text = _after_rewritten_lines(text, window)
+    typed = window.line_prefix.lstrip()
+    lead = text.lstrip(" \t")
+    if typed and lead.startswith(typed):
+        return lead[len(typed):]
+    if typed.strip() and lead.startswith(typed.strip()):
+        return lead[len(typed.strip()):].lstrip(" ")
+    if not window.line_prefix.strip() and window.line_prefix and lead != text:
+        return lead  # the cursor is already indented: the answer's own indent would double it
     return text
 
 
-def template_of(props: Mapping[str, Any]) -> str | None:
-    value = props.get("chat_template")
-    return value if isinstance(value, str) and value.strip() else None
+def _after_rewritten_lines(text: str, window: CursorWindow) -> str:
+    """``text`` from the cursor on, when it starts by repeating the code above the cursor."""
+    lines = text.split("\n")
+    typed = window.line_prefix.strip()
+    above = [ln.strip() for ln in window.before.split("\n") if ln.strip()]
+    if typed:  # the cursor line retyped, after the lines above it or not
+        for i, line in enumerate(lines):
+            if line.strip().startswith(typed) and (i == 0 or not above or lines[i - 1].strip() == above[-1]):
+                return "\n".join(lines[i:])
+        return text
+    if above and len(lines) > 1:
+        for i, line in enumerate(lines[:-1]):
+            if line.strip() == above[-1]:
+                return "\n".join(lines[i + 1:])
+    return text

@@ -86,7 +86,9 @@ class PreparedRequest:
 class _Capabilities:
     mode: Mode | None = None  # None: not known yet, /infill is tried first
     chat_template: bool = False
-    template: str | None = None  # the model's own chat template (chat layouts render it)
+    # the model's own chat template, from its GGUF (chat layouts render it; /props would show a
+    # generic fallback for a model without one)
+    template: str | None = None
     model_path: str = ""
     probed: bool = False
     probing: asyncio.Task[None] | None = None
@@ -292,8 +294,8 @@ class CompletionEngine:
             assert self._caps.template is not None
             prompt = chat_prompt.chat_prompt(self._caps.template, window, chunks, rel, request.language,
                                              layout)
-            if layout == "chat_hole":  # the answer may open with a fence line: the turn's end ends it
-                params = replace(params, stop=())
+            if layout == "chat_hole":  # the answer may open with a fence line: the turn's end ends
+                params = replace(params, stop=(), t_max_predict_ms=0)  # it, not a newline
         else:
             prompt = completion_prompt(window, chunks, rel, request.language, layout)
         return PreparedRequest(mode, window, chunks, params, prompt=prompt, context_ms=context_ms,
@@ -305,8 +307,10 @@ class CompletionEngine:
         stop: tuple[str, ...] = ("\n",) if mid_line else ()
         if mode == "completion" and not mid_line:
             stop = ("\n\n",)  # a base model keeps going: one block of lines is enough
+        # generation stops a while after the first newline: a second, or 32 tokens' time when longer
+        predict_ms = self._budget.predict_ms(self._max_predict_ms)
         return CompletionParams(n_predict=n_predict, sampling=GREEDY, stop=stop, cache_prompt=True,
-                                id_slot=COMPLETION_SLOT, t_max_predict_ms=self._max_predict_ms,
+                                id_slot=COMPLETION_SLOT, t_max_predict_ms=predict_ms,
                                 timeout=self.settings.timeout)
 
     async def _send(self, client: ModelBackend, prepared: PreparedRequest, request: CompletionRequest,
@@ -343,7 +347,6 @@ class CompletionEngine:
     async def _probe_once(self, client: ModelBackend, caps: _Capabilities) -> None:
         props = await client.props()
         caps.chat_template = bool(props.get("chat_template"))
-        caps.template = chat_prompt.template_of(props)
         caps.model_path = str(props.get("model_path") or "")
         await self._read_model_file(caps)
         if self.settings.mode != "auto":  # forced, e.g. an instruct model on the FIM-less path

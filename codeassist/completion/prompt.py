@@ -21,7 +21,7 @@ Variant = Literal["headers", "bare", "headers_suffix", "chat_hole", "hybrid"]
 VARIANTS: tuple[Variant, ...] = ("headers", "bare", "headers_suffix", "chat_hole", "hybrid")
 CHAT_VARIANTS: tuple[Variant, ...] = ("chat_hole", "hybrid")  # chat_prompt.py: need a chat template
 DEFAULT_VARIANT: Variant = "headers"  # base models (no chat template)
-INSTRUCT_VARIANT: Variant = "hybrid"  # models with a chat template (docs/completion.md: measured)
+INSTRUCT_VARIANT: Variant = "headers"  # instruct models too: it measured best (docs/completion.md)
 
 _HASH_COMMENT = frozenset({"python", "ruby", "bash", "shell", "sh", "perl", "r", "toml", "yaml",
                            "makefile", "dockerfile", "elixir", "julia", "nim", "powershell"})

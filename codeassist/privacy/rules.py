@@ -19,9 +19,12 @@ Span = tuple[int, int, str]  # start, end, kind
 # (kind, literals of which one must occur, pattern); the secret is the group named "s" when present,
 # else the whole match.
 _TOKEN_RULES: list[tuple[str, tuple[str, ...], re.Pattern[str]]] = [
+    # a whole block (its body: base64, headers, escaped newlines; never quotes or code), or the body
+    # lines after a BEGIN whose END is not in the text (a key cut off by a view or a map)
     ("PRIVATE_KEY", ("PRIVATE KEY",), re.compile(
-        r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
-        r"|(?<=-----BEGIN )[A-Z0-9 ]*PRIVATE KEY-----[^\"']*", re.DOTALL)),
+        r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[^\"'`{}()<>\[\]#;*]{0,16384}?"
+        r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
+        r"|(?<=PRIVATE KEY-----)(?:[ \t]*(?:\r?\n|\\n)[ \t]*[A-Za-z0-9+/=]{16,})+")),
     ("AWS_KEY", ("AKIA", "ASIA", "ABIA", "ACCA"), re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b")),
     ("GITHUB_TOKEN", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
      re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b")),

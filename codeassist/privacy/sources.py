@@ -71,7 +71,7 @@ def read_for_cloud(guard: PrivacyGuard, root: Path, rel: str, *, named: bool,
         return CloudFile(rel, refused=f"it cannot be read ({exc.strerror or exc})")
     if b"\x00" in data[:_SNIFF]:
         return CloudFile(rel, refused="it is a binary file")
-    text, notes = _decode(data, rel)
+    text, notes = _decode(data, rel, cut=size > len(data))
     if len(text) > max_chars or size > len(data):
         text = text[:max_chars]
         notes.append(f"{rel} is {_size(size)}: only its first {max_chars:,} characters were sent")
@@ -84,18 +84,19 @@ def clean_input(data: bytes, what: str = "stdin", limit: int = MAX_INPUT_BYTES) 
         raise UsageError(f"The text on {what} looks binary (it holds NUL bytes), so it was not sent.",
                          hint="Pipe text (source code, a diff, a log), or name the file in the question.")
     notes: list[str] = []
-    if len(data) > limit:
-        notes.append(f"{what} was {_size(len(data))}: only its first {_size(limit)} were used")
+    cut = len(data) > limit
+    if cut:
+        notes.append(f"{what} is longer than {_size(limit)}: only its first {_size(limit)} were used")
         data = data[:limit]
-    text, more = _decode(data, what)
+    text, more = _decode(data, what, cut=cut)
     return text, notes + more
 
 
-def _decode(data: bytes, what: str) -> tuple[str, list[str]]:
+def _decode(data: bytes, what: str, *, cut: bool = False) -> tuple[str, list[str]]:
     try:
         return data.decode("utf-8"), []
     except UnicodeDecodeError as exc:
-        if exc.start >= len(data) - 3:  # a character cut at the end of what was read
+        if cut and exc.start >= len(data) - 3:  # a character cut where the read stopped
             return data[: exc.start].decode("utf-8", errors="replace"), []
         return data.decode("utf-8", errors="replace"), [
             f"{what} is not valid UTF-8: undecodable bytes were replaced by U+FFFD"]

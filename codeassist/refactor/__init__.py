@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from codeassist.claude.datatypes import CostEstimate, Usage
 from codeassist.refactor.models import (
     AcceptAll,
-    CostEstimate,
     EditNote,
     FileDiff,
     Plan,
@@ -23,7 +23,6 @@ from codeassist.refactor.models import (
     RefactorObserver,
     RefactorOptions,
     RefactorReport,
-    Usage,
 )
 
 if TYPE_CHECKING:

@@ -188,11 +188,12 @@ class GitRepo:
         if not wanted:
             return set()
         try:
-            out = self._repo.git.execute(["git", "check-ignore", "-z", "--", *wanted],
-                                         with_extended_output=True)
-        except GitCommandError:
-            return set()  # exit 1: none of them is ignored
-        return {p for p in str(out[1]).split("\0") if p}
+            out = self._repo.git.execute(["git", "check-ignore", "--", *wanted], with_extended_output=True)
+        except GitCommandError as exc:
+            if exc.status != 1:  # 1: none of them is ignored
+                log.info("git check-ignore failed: %s", exc.stderr)
+            return set()
+        return {p for p in str(out[1]).splitlines() if p}
 
     def files_at(self, rev: str) -> list[str]:
         try:

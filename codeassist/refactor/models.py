@@ -1,4 +1,5 @@
-"""Value objects of a refactor: options, plan, cost estimate, per-file diffs and the final report.
+"""Value objects of a refactor: options, plan, per-file diffs and the final report (its cost
+estimate and token usage are the Claude package's :class:`CostEstimate` and :class:`Usage`).
 
 The observer protocol that the CLI and the TUI implement lives here too, so that a surface needs
 to import only this module (and :class:`~codeassist.refactor.runner.RefactorRunner`).
@@ -10,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
+
+from codeassist.claude.datatypes import CostEstimate, Usage
 
 Phase = Literal["context", "estimate", "plan", "worktree", "edit", "validate", "repair", "commit", "cleanup"]
 Status = Literal["committed", "dry_run", "declined", "failed", "no_changes"]
@@ -68,24 +71,6 @@ class Plan:
 
 
 @dataclass(frozen=True)
-class CostEstimate:
-    """Pre-flight estimate from ``count_tokens`` (the prompt size is exact).
-
-    ``usd_plan`` is an upper bound of the plan call (no cache hit, the whole output budget);
-    ``usd_total`` estimates the whole refactor: the plan plus ``edit_turns`` edit turns that read
-    the stable prefix from the prompt cache and write ``output_per_turn`` tokens each.
-    """
-
-    model: str
-    input_tokens: int
-    max_output_tokens: int
-    usd_plan: float
-    usd_total: float
-    edit_turns: int = 0
-    local: bool = False  # local runs cost nothing
-
-
-@dataclass(frozen=True)
 class Progress:
     phase: Phase
     message: str
@@ -107,16 +92,6 @@ class EditNote:
     path: str
     line: int  # 1-based
     message: str
-
-
-@dataclass
-class Usage:
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
-    cost_usd: float = 0.0
-    calls: int = 0
 
 
 @dataclass

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from codeassist.claude import pricing
 from codeassist.claude.client import ClaudeClient
-from codeassist.claude.datatypes import Prompt
+from codeassist.claude.datatypes import CostEstimate, Prompt
 from codeassist.config import Settings
 from codeassist.errors import Cancelled, CostLimitError, GitError, UsageError
 from codeassist.refactor import planner
@@ -23,7 +23,6 @@ from codeassist.refactor.context import Budget, Context, IndexLike, gather
 from codeassist.refactor.editor_tool import EditorTool, tool_definitions
 from codeassist.refactor.gitops import TRAILER, GitRepo, Worktree, worktree_for
 from codeassist.refactor.models import (
-    CostEstimate,
     Plan,
     Progress,
     RefactorObserver,
@@ -115,7 +114,13 @@ class RefactorRunner:
     def _context(self, instruction: str, options: RefactorOptions, base: str) -> Context:
         budget = Budget(map_tokens=self.settings.index.map_tokens)
         return gather(instruction, options.files, self.git.files_at(base),
-                      lambda p: self.git.read_text(base, p), self.client.guard.allowed, self.index, budget)
+                      lambda p: self.git.read_text(base, p), self._may_send, self.index, budget)
+
+    def _may_send(self, path: str) -> bool:
+        """Not a secret file, and not a link leaving the repository (its blob names the target)."""
+        from codeassist.privacy.sources import refusal
+
+        return refusal(self.client.guard, self.git.root, path, named=True) is None
 
     def _tools(self, options: RefactorOptions) -> list[dict[str, object]]:
         return [planner.plan_tool(), *tool_definitions(60_000, schema=options.local)]
@@ -127,8 +132,8 @@ class RefactorRunner:
             one.input_tokens * price.cache_read + OUTPUT_PER_TURN_ESTIMATE * (price.output + price.input)
         ) / 1_000_000
         estimate = CostEstimate(model=one.model, input_tokens=one.input_tokens,
-                                max_output_tokens=one.max_output_tokens, usd_plan=one.usd,
-                                usd_total=one.usd + edits, edit_turns=EDIT_TURNS_ESTIMATE,
+                                max_output_tokens=one.max_output_tokens, usd_plan=one.usd_plan,
+                                usd_total=one.usd_plan + edits, edit_turns=EDIT_TURNS_ESTIMATE,
                                 local=options.local)
         limit = self.client.max_cost if options.max_cost is None else options.max_cost
         if not options.local and estimate.usd_total > limit:

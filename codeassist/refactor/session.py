@@ -11,10 +11,10 @@ from collections.abc import Callable
 from typing import Any
 
 from codeassist.claude.client import ClaudeClient
-from codeassist.claude.datatypes import Prompt, Reply
+from codeassist.claude.datatypes import Prompt, Reply, Usage
 from codeassist.errors import Cancelled, RefactorError
 from codeassist.refactor.editor_tool import EditorTool
-from codeassist.refactor.models import Plan, Progress, Usage
+from codeassist.refactor.models import Plan, Progress
 from codeassist.refactor.planner import PLAN_MAX_TOKENS, PLAN_TOOL, parse_plan
 
 log = logging.getLogger(__name__)
@@ -49,14 +49,8 @@ class Conversation:
                                  should_stop=self.should_stop)
         self.messages.append(reply.as_message())
         self.model = reply.model
-        u = self.usage
-        u.calls += 1
-        u.input_tokens += reply.usage.input_tokens
-        u.output_tokens += reply.usage.output_tokens
-        u.cache_read_tokens += reply.usage.cache_read_input_tokens
-        u.cache_write_tokens += reply.usage.cache_creation_input_tokens
-        u.cost_usd += reply.cost_usd
-        log.info("turn %d: stop=%s, %d tool calls", u.calls, reply.stop_reason, len(reply.tool_uses))
+        self.usage += reply.usage
+        log.info("turn %d: stop=%s, %d tool calls", self.usage.calls, reply.stop_reason, len(reply.tool_uses))
         return reply
 
     def ask_plan(self, request: str, max_tokens: int = PLAN_MAX_TOKENS) -> Plan:

@@ -7,7 +7,9 @@ Public API (see docs/runtime.md)::
     client = await runtime.client()
     completion = await client.complete(prompt, CompletionParams(n_predict=64, id_slot=COMPLETION_SLOT))
 
-``gguf`` (llama-cpp-python) is imported only when used: ``from codeassist.runtime import gguf``.
+``gguf`` (llama-cpp-python) is imported only when used: ``from codeassist.runtime import gguf``; the
+other parts with an API of their own are imported as modules the same way: ``catalogue`` (the model
+catalogue), ``hub`` (model downloads), ``provision`` (the llama-server binary), ``doctor``.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from codeassist.runtime.llama_client import (
     Sampling,
     TextStream,
     Timings,
+    probe_health,
 )
 from codeassist.runtime.runtime import CHAT_SLOT, COMPLETION_SLOT, LocalRuntime
+from codeassist.runtime.server import ManagedServer, ServerStatus
 
 __all__ = [
     "CHAT_SLOT",
@@ -31,7 +35,10 @@ __all__ = [
     "CompletionParams",
     "LlamaClient",
     "LocalRuntime",
+    "ManagedServer",
     "Sampling",
+    "ServerStatus",
     "TextStream",
     "Timings",
+    "probe_health",
 ]

@@ -15,7 +15,7 @@ from typing import Literal
 
 from codeassist.config import Settings
 from codeassist.errors import CodeassistError, ModelError, ServerBinaryError
-from codeassist.runtime import gguf, models, provision, templates
+from codeassist.runtime import catalogue, gguf, provision, templates
 from codeassist.runtime.pool import EndpointState
 from codeassist.runtime.server import ManagedServer
 
@@ -97,7 +97,7 @@ def check_model(settings: Settings) -> Check:
     if settings.server.url and not settings.model.path:
         return Check("model", "ok", f"whatever the server(s) at {', '.join(settings.server.url)} run")
     try:
-        path = models.resolve_model_path(settings)
+        path = catalogue.resolve_model_path(settings)
         info = gguf.read_info(path)
     except ModelError as exc:
         return _fail("model", exc)
@@ -106,11 +106,11 @@ def check_model(settings: Settings) -> Check:
                + ("yes (/infill)" if info.has_fim else "no (prompt-built completions)"),
                f"chat template: {_template_line(info)}",
                f"size {info.size_bytes / 1e9:.2f} GB"]
-    notice = models.offline_model_notice(settings)
+    notice = catalogue.offline_model_notice(settings)
     if notice:
         details.append(notice)
-    offline = models.offline_model(settings)
-    tiny = offline is not None and offline.name == models.TINY_MODEL
+    offline = catalogue.offline_model(settings)
+    tiny = offline is not None and offline.name == catalogue.TINY_MODEL
     return Check("model", "warn" if tiny else "ok", f"{info.name} — {path}", tuple(details))
 
 
@@ -161,7 +161,7 @@ def check_server(settings: Settings) -> Check:
 
 def check_recommendation() -> Check:
     vram = detect_vram_gb()
-    choice = models.recommend(vram)
+    choice = catalogue.recommend(vram)
     why = f"fits in {vram} GB of GPU memory" if vram is not None else "no GPU: the smallest Gemma 4"
     return Check("recommended model", "ok", f"{choice.spec} ({why})",
                  (f"`codeassist model pull {choice.spec}` then `codeassist model use {choice.spec}`",))

@@ -24,7 +24,7 @@ from huggingface_hub.errors import (
 )
 
 from codeassist.errors import ModelError
-from codeassist.runtime import _files, models
+from codeassist.runtime import _files, catalogue
 
 __all__ = ["PulledModel", "pull"]
 
@@ -114,13 +114,13 @@ def pull(spec: str, *, root: Path | None = None, endpoint: str | None = None, fo
          report: Reporter | None = None) -> PulledModel:
     """Download ``spec`` (``name`` or ``name:QUANT``), verify its sha256, record it for resolution."""
     say = report or (lambda msg: log.info("%s", msg))
-    choice = models.parse_spec(spec)
-    root = root or models.models_dir()
+    choice = catalogue.parse_spec(spec)
+    root = root or catalogue.models_dir()
     if choice.entry.embedded:
-        path = models.embedded_model_path(choice.entry.name)
+        path = catalogue.embedded_model_path(choice.entry.name)
         return PulledModel(choice.spec, path, _files.sha256_of(path), path.stat().st_size, True)
-    existing = models.installed_path(choice, root)
-    manifest_file = models.manifest_path(choice, root)
+    existing = catalogue.installed_path(choice, root)
+    manifest_file = catalogue.manifest_path(choice, root)
     if existing is not None and not force:
         manifest = _files.read_json(manifest_file) or {}
         say(f"{choice.spec} is already downloaded: {existing}")

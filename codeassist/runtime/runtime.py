@@ -20,7 +20,7 @@ import httpx
 
 from codeassist.config import Settings
 from codeassist.errors import ModelError
-from codeassist.runtime import gguf, models, templates
+from codeassist.runtime import catalogue, gguf, templates
 from codeassist.runtime.backend import ModelBackend
 from codeassist.runtime.connect import connect
 from codeassist.runtime.llama_client import LlamaClient
@@ -97,7 +97,7 @@ class LocalRuntime:
         """The local GGUF in use; None when attached to a server whose model is not known here."""
         if self.attached and not self.settings.model.path:
             return None
-        return models.resolve_model_path(self.settings)
+        return catalogue.resolve_model_path(self.settings)
 
     def model_info(self) -> gguf.GGUFInfo | None:
         path = self.model_path()
@@ -144,5 +144,5 @@ class LocalRuntime:
         return self._chat_problem[0]
 
     def notice(self) -> str | None:
-        """The offline-model sentence to show once, or None (see :func:`models.offline_model_notice`)."""
-        return models.offline_model_notice(self.settings)
+        """The offline-model sentence to show once, or None (see :func:`catalogue.offline_model_notice`)."""
+        return catalogue.offline_model_notice(self.settings)

@@ -25,7 +25,7 @@ from typing import Literal
 from codeassist import paths
 from codeassist.config import Settings
 from codeassist.errors import ConfigError, ServerStartError
-from codeassist.runtime import _files, gguf, models, provision, templates
+from codeassist.runtime import _files, catalogue, gguf, provision, templates
 from codeassist.runtime.llama_client import HealthState, probe_health
 
 __all__ = ["ManagedServer", "ServerStatus", "is_loopback", "read_key_file", "server_command"]
@@ -204,6 +204,10 @@ class ManagedServer:
     def log_path(self) -> Path:
         return self.state_dir / "server.log"
 
+    def log_tail(self, lines: int) -> str:
+        """The last ``lines`` lines of the server's log ("" when there is none yet)."""
+        return _files.tail(self.log_path, lines)
+
     def _lock(self) -> AbstractContextManager[None]:
         return _files.exclusive_lock(self.state_dir / "server.lock")
 
@@ -256,7 +260,7 @@ class ManagedServer:
 
     def _spawn(self) -> ServerStatus:
         binary = provision.ensure_server_binary(self.settings)
-        model = models.resolve_model_path(self.settings)
+        model = catalogue.resolve_model_path(self.settings)
         gguf.check_gguf_file(model)
         info = gguf.read_info(model)
         key_file = self._key_file()

@@ -19,9 +19,8 @@ from textual.widgets import Input, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 from textual.worker import Worker, WorkerState
 
-from codeassist.chat.commands import parse_command
-from codeassist.chat.events import Done, Notice, Route, Routed, Token
-from codeassist.chat.session import ChatSession
+from codeassist.app import index_update_problem
+from codeassist.chat import ChatSession, Command, Done, Notice, Route, Routed, Token, parse_command
 from codeassist.errors import Cancelled, CodeassistError
 from codeassist.tui import commands
 from codeassist.tui.refactor_flow import TuiRefactorObserver, report_text
@@ -130,9 +129,16 @@ class ChatApp(App[None]):
                 block.route.update(f"{message.model} ({message.route})")
                 await block.markdown.update(message.content)
 
+    def conversation(self) -> VerticalScroll:
+        return self.query_one("#conversation", VerticalScroll)
+
     async def say(self, text: str, kind: str = "system") -> None:
         """A line from codeassist itself (not from a model) in the conversation."""
-        await self.query_one("#conversation", VerticalScroll).mount(Static(text, classes=kind, markup=False))
+        await self.conversation().mount(Static(text, classes=kind, markup=False))
+
+    async def show_markdown(self, text: str) -> None:
+        """Markdown from codeassist itself (a table, a code block) in the conversation."""
+        await self.conversation().mount(Markdown(text, classes="system"))
 
     # --- background work -----------------------------------------------------------------
     @work(exclusive=True, group="server", exit_on_error=False)
@@ -157,7 +163,7 @@ class ChatApp(App[None]):
         try:
             index.update()
         except CodeassistError as exc:
-            self.call_from_thread(self.notify, f"Indexing failed: {exc}", severity="warning")
+            self.call_from_thread(self.notify, index_update_problem(exc), severity="warning")
         finally:
             self.call_from_thread(setattr, self.status, "activity", "")
 
@@ -175,6 +181,8 @@ class ChatApp(App[None]):
                 self.ask(text[1:] if text.startswith("//") else text)
             else:
                 await commands.run(self, command)
+        except Cancelled as exc:  # stopped by the user: not an error
+            await self.say(str(exc), "notice")
         except CodeassistError as exc:
             await self.say(str(exc), "error")
 
@@ -318,10 +326,10 @@ class ChatApp(App[None]):
         self.push_screen(HelpScreen())
 
     async def action_clear(self) -> None:
-        await commands.run(self, commands.Command("clear"))
+        await commands.run(self, Command("clear"))
 
     async def action_copy_code(self) -> None:
-        await commands.run(self, commands.Command("copy"))
+        await commands.run(self, Command("copy"))
 
 
 class _Coalescer:

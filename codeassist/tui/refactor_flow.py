@@ -4,30 +4,40 @@ from __future__ import annotations
 
 import concurrent.futures
 import threading
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, ParamSpec, Protocol, TypeVar
 
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.worker import get_current_worker
 
 from codeassist.errors import Cancelled
-from codeassist.refactor.models import CostEstimate, FileDiff, Plan, Progress, RefactorReport
+from codeassist.refactor import CostEstimate, FileDiff, Plan, Progress, RefactorReport
 from codeassist.tui.screens import DiffReviewScreen, PlanScreen
-from codeassist.tui.widgets import AssistantMessage
+from codeassist.tui.widgets import AssistantMessage, StatusLine
 
-if TYPE_CHECKING:
-    from codeassist.tui.app import ChatApp
+__all__ = ["RefactorSurface", "TuiRefactorObserver", "report_text"]
 
-__all__ = ["TuiRefactorObserver", "report_text"]
-
+P = ParamSpec("P")
 T = TypeVar("T")
 _POLL_S = 0.2
+
+
+class RefactorSurface(Protocol):
+    """What the refactor flow needs from the Textual app (so that neither imports the other)."""
+
+    status: StatusLine
+
+    @property
+    def screen(self) -> Screen[Any]: ...
+    def from_thread(self, fn: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs) -> T: ...
+    def call_from_thread(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
+    def push_screen(self, screen: Screen[Any], callback: Callable[[Any], None] | None = None) -> Any: ...
 
 
 class TuiRefactorObserver:
     """The refactor observer of the TUI. Called on the runner's thread; talks to the app safely."""
 
-    def __init__(self, app: ChatApp, block: AssistantMessage, stop: threading.Event) -> None:
+    def __init__(self, app: RefactorSurface, block: AssistantMessage, stop: threading.Event) -> None:
         self.app = app
         self.block = block
         self.stop = stop
@@ -69,7 +79,7 @@ class TuiRefactorObserver:
                     raise Cancelled("The refactor was stopped; nothing was created.") from None
 
 
-def _dismiss_if_shown(app: ChatApp, screen: ModalScreen[bool]) -> None:
+def _dismiss_if_shown(app: RefactorSurface, screen: ModalScreen[bool]) -> None:
     if app.screen is screen:
         screen.dismiss(False)
 

@@ -12,8 +12,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Markdown, OptionList, Static
 
-from codeassist.chat.commands import COMMANDS
-from codeassist.refactor.models import CostEstimate, FileDiff, Plan
+from codeassist.chat import COMMANDS
+from codeassist.refactor import CostEstimate, FileDiff, Plan
 
 __all__ = ["ConfirmScreen", "DiffReviewScreen", "HelpScreen", "PlanScreen", "help_markdown"]
 

@@ -13,9 +13,9 @@ from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.suggester import Suggester
 from textual.widgets import Input, Markdown, Static
-from textual.widgets._markdown import MarkdownBlock, MarkdownFence
+from textual.widgets.markdown import MarkdownBlock, MarkdownFence
 
-from codeassist.chat.completion import complete_line
+from codeassist.chat import complete_line
 
 __all__ = ["AnswerMarkdown", "AssistantMessage", "ChatInput", "CopyableFence", "StatusLine", "UserMessage"]
 
@@ -154,6 +154,6 @@ class ChatInput(Input):
         self.cursor_position = len(self.value)
 
     def action_accept_suggestion(self) -> None:
-        if self._suggestion and self._suggestion != self.value:
-            self.value = self._suggestion
-            self.cursor_position = len(self.value)
+        """Tab takes the suggestion, as → does at the end of the line (Textual's public action)."""
+        self.cursor_position = len(self.value)
+        self.action_cursor_right()

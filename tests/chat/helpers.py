@@ -7,13 +7,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from codeassist.chat.history import History
+from codeassist.app import Application
 from codeassist.chat.session import ChatSession
-from codeassist.claude.client import ClaudeClient
-from codeassist.claude.ledger import Ledger
 from codeassist.config import Settings, load_settings
-from codeassist.index import RepoIndex
-from codeassist.runtime import LocalRuntime
 from tests.support.llama import LlamaServerInfo
 
 SECRET_KEY = "AKIAIOSFODNN7EXAMPLE"
@@ -61,10 +57,8 @@ def settings_for(repo: Path, server: LlamaServerInfo, **overrides: Any) -> Setti
 
 
 def make_session(repo: Path, settings: Settings, *, claude: bool = False) -> ChatSession:
-    index = RepoIndex.open(repo, settings.index)
-    index.update()
-    client = ClaudeClient(settings, Ledger()) if claude else None
-    return ChatSession(settings, LocalRuntime(settings), index, client, root=repo, history=History.open())
+    """A session as `codeassist chat` builds it: through the application, the index up to date."""
+    return Application(settings, repo).chat_session(update_index=True, claude=claude)
 
 
 def stub_overrides(stub: Any, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from prompt_toolkit.history import InMemoryHistory
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from codeassist.runtime import models
+from codeassist.runtime import catalogue
 from codeassist.runtime.templates import TURN_MARKERS
 from codeassist.tui.app import ChatApp
 from codeassist.tui.plain import PlainChat
@@ -59,7 +59,7 @@ def test_ask_answers_an_everyday_question(repo: Path, default_llama_server: Llam
     assert done.returncode == 0, done.stderr
     assert "JSON.parse(" in done.stdout, done.stdout
     assert_clean(done.stdout)
-    assert f"[{models.DEFAULT_MODEL} (local) — " in done.stderr  # the default, with no configuration
+    assert f"[{catalogue.DEFAULT_MODEL} (local) — " in done.stderr  # the default, with no configuration
 
 
 async def test_plain_chat_answers_cleanly(repo: Path, default_llama_server: LlamaServerInfo) -> None:
@@ -87,5 +87,5 @@ async def test_textual_chat_answers_cleanly(repo: Path, default_llama_server: Ll
         block = app.query(AssistantMessage).last()
         shown = block.markdown.source
     assert "wc -l" in shown, shown
-    assert str(block.route.render()).startswith(f"{models.DEFAULT_MODEL} (local) — ")
+    assert str(block.route.render()).startswith(f"{catalogue.DEFAULT_MODEL} (local) — ")
     assert_clean(shown)

@@ -7,7 +7,9 @@ import logging
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import httpx2
 import pytest
 
 from codeassist.claude.client import ClaudeClient
@@ -42,9 +44,9 @@ def test_streamed_text_turn_returns_the_whole_reply_and_books_it(
     assert body["model"] == "claude-sonnet-4-6"  # newest Sonnet of the listed models
     assert body["max_tokens"] == 16000
     rows = ledger.summary()
-    assert [(r.command, r.calls) for r in rows] == [("refactor", 1)]
-    assert rows[0].output_tokens == result.usage.output_tokens > 0
-    assert rows[0].cost_usd == pytest.approx(result.cost_usd) and result.cost_usd > 0
+    assert [(r.command, r.usage.calls) for r in rows] == [("refactor", 1)]
+    assert rows[0].usage.output_tokens == result.usage.output_tokens > 0
+    assert rows[0].usage.cost_usd == pytest.approx(result.cost_usd) and result.cost_usd > 0
 
 
 def test_configured_model_is_used_without_listing_models(
@@ -125,7 +127,7 @@ def test_truncated_stream_is_an_error_never_a_partial_reply(
     with pytest.raises(CloudResponseError, match="nothing of it was used"):
         make_client(max_cost=float("inf")).turn(Prompt.single("hi"))
     rows = ledger.summary()
-    assert len(rows) == 1 and rows[0].input_tokens > 0  # the input was still billed, and booked
+    assert len(rows) == 1 and rows[0].usage.input_tokens > 0  # the input was still billed, and booked
 
 
 def test_bad_request_is_not_retried(anthropic_stub: AnthropicStub, make_client: MakeClient) -> None:
@@ -173,7 +175,7 @@ def test_count_tokens_estimate_and_max_cost_refusal(anthropic_stub: AnthropicStu
     assert counted["system"][-1]["text"] == big
     assert estimate.input_tokens > 20_000
     # Sonnet: cache write $3.75/M on input (upper bound), $15/M output
-    assert estimate.usd == pytest.approx(estimate.input_tokens * 3.75e-6 + 1000 * 15e-6)
+    assert estimate.usd_plan == pytest.approx(estimate.input_tokens * 3.75e-6 + 1000 * 15e-6)
     anthropic_stub.script(reply.text("unused"))
     with pytest.raises(CostLimitError, match=r"above the limit of \$0.05") as err:
         client.turn(prompt, max_tokens=1000)
@@ -218,9 +220,9 @@ def test_prompt_cache_breakpoints_and_logged_cache_stats(
     system = anthropic_stub.message_requests[0]["system"]
     assert system[0] == {"type": "text", "text": "You refactor."}
     assert system[1]["cache_control"] == {"type": "ephemeral"}
-    assert first.usage.cache_creation_input_tokens > 1000 and first.usage.cache_read_input_tokens == 0
-    assert second.usage.cache_read_input_tokens == first.usage.cache_creation_input_tokens
-    assert f"cache read {second.usage.cache_read_input_tokens}" in caplog.text
+    assert first.usage.cache_write_tokens > 1000 and first.usage.cache_read_tokens == 0
+    assert second.usage.cache_read_tokens == first.usage.cache_write_tokens
+    assert f"cache read {second.usage.cache_read_tokens}" in caplog.text
     assert second.cost_usd < first.cost_usd  # reads cost a tenth of writes
 
 
@@ -270,7 +272,7 @@ async def test_closing_astream_early_stops_the_answer(anthropic_stub: AnthropicS
             break
         await asyncio.sleep(0.02)
     [row] = ledger.summary()
-    assert row.calls == 1 and row.input_tokens > 0
+    assert row.usage.calls == 1 and row.usage.input_tokens > 0
     with sqlite3.connect(ledger.path) as conn:
         assert conn.execute("SELECT status FROM calls").fetchall() == [("cancelled",)]
 
@@ -282,7 +284,7 @@ def test_a_prefix_below_the_cache_minimum_is_reported(anthropic_stub: AnthropicS
     with caplog.at_level(logging.INFO, logger="codeassist.claude.client"):
         for _ in range(2):
             result = client.turn(Prompt.single("q", system="short system text", context="tiny map"))
-            assert result.usage.cache_read_input_tokens == result.usage.cache_creation_input_tokens == 0
+            assert result.usage.cache_read_tokens == result.usage.cache_write_tokens == 0
     assert caplog.text.count("was not cached") == 2
 
 
@@ -328,3 +330,16 @@ def test_a_stalled_stream_times_out_and_is_retried(anthropic_stub: AnthropicStub
         assert client.turn(Prompt.single("hi")).text == "on time"
     assert "read timeout" in caplog.text
     assert len(anthropic_stub.message_requests) == 2
+
+
+def test_the_http_client_can_be_injected_and_stays_open(
+        anthropic_stub: AnthropicStub, stub_settings: Any, ledger: Ledger) -> None:
+    sent: list[str] = []
+    with httpx2.Client(event_hooks={"request": [lambda request: sent.append(request.url.path)]}) as http:
+        client = ClaudeClient(stub_settings(), ledger, api_key=TEST_API_KEY, command="test", http=http)
+        anthropic_stub.script(reply.text("through the caller's client"))
+        result = client.turn(Prompt.single("hi"))
+        client.close()
+        assert result.text == "through the caller's client"
+        assert "/v1/messages" in sent  # the request went through the injected client
+        assert not http.is_closed  # closing the Claude client leaves the caller's client open

@@ -17,8 +17,9 @@ from codeassist.claude.ledger import CallRecord, Ledger, LedgerError, default_le
 
 
 def _rec(command: str, cost: float, days_ago: int = 0, model: str = "claude-sonnet-4-6") -> CallRecord:
-    return CallRecord(command=command, model=model, input_tokens=1000, output_tokens=200,
-                      cache_read_tokens=50, cache_creation_tokens=10, cost_usd=cost,
+    usage = Usage(input_tokens=1000, output_tokens=200, cache_read_tokens=50, cache_write_tokens=10,
+                  cost_usd=cost, calls=1)
+    return CallRecord(command=command, model=model, usage=usage,
                       ts=datetime.now(UTC) - timedelta(days=days_ago))
 
 
@@ -39,10 +40,10 @@ def test_summary_groups_by_day_and_command(tmp_path: Path) -> None:
         ledger.record(rec)
     rows = ledger.summary()
     today = datetime.now(UTC).date()
-    assert [(r.day, r.command, r.calls) for r in rows] == [
+    assert [(r.day, r.command, r.usage.calls) for r in rows] == [
         ((today - timedelta(days=3)).isoformat(), "chat", 1), (today.isoformat(), "chat", 1),
         (today.isoformat(), "refactor", 2)]
-    assert rows[-1].cost_usd == pytest.approx(0.75) and rows[-1].input_tokens == 2000
+    assert rows[-1].usage.cost_usd == pytest.approx(0.75) and rows[-1].usage.input_tokens == 2000
     assert ledger.total_cost(since=today) == pytest.approx(0.85)
 
 
@@ -54,8 +55,8 @@ def test_unreadable_ledger_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_prices_per_family() -> None:
-    usage = Usage(input_tokens=1_000_000, output_tokens=1_000_000, cache_read_input_tokens=1_000_000,
-                  cache_creation_input_tokens=1_000_000)
+    usage = Usage(input_tokens=1_000_000, output_tokens=1_000_000, cache_read_tokens=1_000_000,
+                  cache_write_tokens=1_000_000)
     sonnet = pricing.price_for("claude-sonnet-4-6")
     assert pricing.call_cost(sonnet, usage) == pytest.approx(3 + 15 + 0.3 + 3.75)
     assert pricing.price_for("claude-opus-4-7").input == 5.0

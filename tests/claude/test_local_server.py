@@ -31,4 +31,4 @@ def test_local_run_streams_a_reply_offline_without_a_key(llama_server: LlamaServ
     assert reply.model == client.resolve_model() != ""
     assert reply.cost_usd == 0.0
     [row] = ledger.summary()
-    assert (row.command, row.calls, row.cost_usd) == ("refactor", 1, 0.0)
+    assert (row.command, row.usage.calls, row.usage.cost_usd) == ("refactor", 1, 0.0)

@@ -54,3 +54,14 @@ def test_no_budget_keeps_the_configured_sizes() -> None:
     budget.observe(Timings(prompt_n=400, prompt_ms=40000.0))
     assert budget.tokens is None
     assert budget.windows(CONFIGURED) == CONFIGURED
+
+
+def test_generation_after_the_first_line_break_gets_time_for_some_tokens() -> None:
+    budget = PromptBudget(1500)
+    assert budget.predict_ms(1000) == 1000  # nothing measured yet
+    budget.observe(Timings(prompt_n=10, predicted_n=64, predicted_ms=16000.0))  # 4 tokens/s
+    assert budget.predict_ms(1000) == 8000  # 32 tokens at that speed
+    assert budget.predict_ms(0) == 0  # no cap stays no cap
+    fast = PromptBudget(1500)
+    fast.observe(Timings(prompt_n=10, predicted_n=64, predicted_ms=640.0))  # 100 tokens/s
+    assert fast.predict_ms(1000) == 1000

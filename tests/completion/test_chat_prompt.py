@@ -68,6 +68,9 @@ def test_thinking_on_renders_the_think_token(gemma4_template: str) -> None:
     ("    return a + b", 1, 11, "chat_hole", "a + b"),
     # the cursor is already indented: the answer's indent is not doubled
     ("    return a + b", 1, 4, "chat_hole", "return a + b"),
+    # the model rewrote the whole function: what follows the cursor only
+    ("```python\ndef add(a, b):\n    return a + b\n```", 1, 11, "chat_hole", "a + b\n"),
+    ("def add(a, b):\n    return a + b", 1, 4, "chat_hole", "return a + b"),
     # hybrid: the continuation ends at the closing fence
     ("a + b\n```\nThat adds.", 1, 11, "hybrid", "a + b\n"),
 ])

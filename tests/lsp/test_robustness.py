@@ -123,7 +123,8 @@ async def test_malformed_requests_get_errors_and_the_server_stays_up(client: Lan
 async def test_openai_only_server(client: LanguageClient, repo: Path, openai_front: OpenAIFront) -> None:
     """server.api = "openai": completions through /v1/completions, no native route asked for."""
     await start(client, repo, client.client_name,  # type: ignore[attr-defined]
-                {"server": {"url": openai_front.url, "api": "openai"}, "completion": {"debounce_ms": 0}})
+                {"server": {"url": openai_front.url, "api": "openai"},
+                 "completion": {"debounce_ms": 0, "n_predict": 8, "timeout": 120}})
     uri = open_doc(client, repo / "shapes.py", "python")
     await ready(client)
     answer = await client.text_document_inline_completion_async(inline_params(uri, 15, 11))
@@ -136,10 +137,13 @@ async def test_status_shows_each_pooled_server(client: LanguageClient, repo: Pat
                                                llama_server: LlamaServerInfo) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
     await start(client, repo, client.client_name,  # type: ignore[attr-defined]
-                {"server": {"url": [llama_server.url, dead]}, "completion": {"debounce_ms": 0}})
+                {"server": {"url": [llama_server.url, dead]},
+                 "completion": {"debounce_ms": 0, "n_predict": 8, "timeout": 120}})
     uri = open_doc(client, repo / "shapes.py", "python")
     await ready(client)
     for line in (15, 10):
         await client.text_document_inline_completion_async(inline_params(uri, line, 8))
-    await wait_for(lambda: {e["url"]: e["state"] for e in statuses(client)[-1]["endpoints"]}
-                   == {llama_server.url: "up", dead: "down"})
+    def endpoints() -> dict[str, str]:  # nested objects arrive as namedtuples too
+        return {e.url: e.state for e in statuses(client)[-1]["endpoints"]}
+
+    await wait_for(lambda: endpoints() == {llama_server.url: "up", dead: "down"}, timeout=60)

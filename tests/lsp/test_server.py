@@ -87,8 +87,9 @@ async def test_a_newer_request_supersedes_and_cancel_request_cancels(
         typed_up_to(client, uri, 2, 10, 15)
         typed_up_to(client, uri, 3, 15, 11)
         await ready(client)
+        gate.armed = True  # the first request is held at the model while the second one arrives
         first = send(client, inline_params(uri, 10, 15))
-        await asyncio.sleep(0.05)
+        await answered(gate.held.wait())
         second = send(client, inline_params(uri, 15, 11))
         superseded, newest = await answered(asyncio.gather(first, second))
         assert list(superseded.items) == []
@@ -97,6 +98,8 @@ async def test_a_newer_request_supersedes_and_cancel_request_cancels(
         alone = await answered(client.text_document_inline_completion_async(inline_params(uri, 10, 15)))
         assert alone.items and alone.items[0].insert_text
 
+        gate.held.clear()
+        gate.closed.clear()
         gate.armed = True  # llama-server's answer to the next request is held back
         cancelled = send(client, inline_params(uri, 7, 8), msg_id="to-cancel")
         await answered(gate.held.wait())  # the request is with the model
@@ -128,7 +131,8 @@ async def test_answers_for_a_stale_version_are_dropped(
         pending = send(client, inline_params(uri, 15, 11))
         await answered(gate.held.wait())  # in flight: the model's answer is held back
         change(client, uri, 3, (15, 11), (15, 11), "x")
-        await asyncio.sleep(0.2)  # the change reaches the server before the answer does
+        # a round trip after the change: the server has handled it before the answer comes back
+        await answered(client.workspace_symbol_async(types.WorkspaceSymbolParams(query="Shape")))
         gate.release()
         answer = await answered(pending)
         assert list(answer.items) == []

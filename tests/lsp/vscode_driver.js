@@ -27,7 +27,7 @@ async function main() {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const out = { ok: false };
   try {
-    await page.goto(`${url}/?folder=${encodeURIComponent(folder)}`);
+    await page.goto(`${url}/?folder=${encodeURIComponent(folder)}`, { timeout: 180000 }); // a loaded machine is slow
     await page.locator('.monaco-workbench').waitFor({ timeout: 120000 });
     const row = page.locator('.monaco-list-row', { hasText: file }).first();
     await row.waitFor({ timeout: 60000 });

@@ -51,5 +51,6 @@ def test_local_refactor_ends_cleanly_against_llama_server(repo: Path, index: Rep
     finally:
         client.close()
     (row,) = ledger.summary()  # at least the plan turn went through /v1/messages and was booked
-    assert row.command == "refactor" and row.calls >= 1 and row.input_tokens > 0 and row.output_tokens > 0
-    assert client.spent_usd == 0.0 and row.cost_usd == 0.0
+    assert row.command == "refactor" and row.usage.calls >= 1 and row.usage.input_tokens > 0
+    assert row.usage.output_tokens > 0
+    assert client.spent_usd == 0.0 and row.usage.cost_usd == 0.0

@@ -47,11 +47,12 @@ def test_cli_with_a_missing_key_and_the_key_from_the_environment(keyed_servers: 
     source = tmp_path / "a.py"
     source.write_text("def add(a, b):\n    return a + b\n", encoding="utf-8")
     args = ("complete", str(source), "--line", "2", "--col", "4")
+    slow = {"CODEASSIST_COMPLETION_N_PREDICT": "4", "CODEASSIST_COMPLETION_TIMEOUT": "120"}
     refused = _run(*args, cwd=tmp_path, CODEASSIST_SERVER_URL=keyed_servers.urls[0])
     assert refused.returncode == 4
     assert "server.api_key" in refused.stderr and "Traceback" not in refused.stderr
     ok = _run(*args, cwd=tmp_path, CODEASSIST_SERVER_URL=keyed_servers.urls[0],
-              CODEASSIST_SERVER_API_KEY=keyed_servers.key)
+              CODEASSIST_SERVER_API_KEY=keyed_servers.key, **slow)
     assert ok.returncode == 0, ok.stderr
     shown = _run("config", "show", "--json", cwd=tmp_path, CODEASSIST_SERVER_API_KEY=keyed_servers.key)
     assert keyed_servers.key not in shown.stdout

@@ -21,6 +21,7 @@ from tests.support.llama import LlamaServerInfo
 from tests.support.reach_fixtures import _managed
 
 MARKERS = ("<|turn>", "<turn|>", "<|think|>", "<|channel>", "<channel|>", "<bos>", "<eos>")
+SMALL = CompletionSettings(n_predict=8, prefix_tokens=256, suffix_tokens=64, context_tokens=0, timeout=120.0)
 GREEDY = Sampling(temperature=0.0, top_k=1, top_p=1.0, min_p=0.0, seed=0)
 SOURCE = "def area(radius):\n    return 3.14 * radius ** 2\n\n\ndef perimeter(radius):\n"
 
@@ -62,8 +63,10 @@ async def _render(url: str, think: bool) -> str:
 
 async def test_the_chat_template_renders_with_thinking_on_and_off(gemma4_server: Any) -> None:
     off, on = await _render(gemma4_server.url, False), await _render(gemma4_server.url, True)
-    assert "<|turn>user\nWrite a haiku.<turn|>" in off and off.rstrip().endswith("<|turn>model")
-    assert "<|think|>" not in off and "<|think|>" in on
+    assert "<|turn>user\nWrite a haiku.<turn|>" in off
+    # thinking off: the model turn opens with an empty thought channel; on: <|think|> in the system turn
+    assert off.endswith("<|turn>model\n<|channel>thought\n<channel|>") and "<|think|>" not in off
+    assert "<|think|>" in on and "<|turn>model" in on and on != off
     async with LlamaClient(gemma4_server.url) as client:
         for think in (False, True):
             stream = client.stream_chat([{"role": "user", "content": "hi"}],
@@ -85,7 +88,7 @@ async def test_the_fim_less_completion_path(gemma4_server: Any, tmp_path: Path) 
                                               "model.path": str(gemma4_server.settings.model.path)},
                              env={}, user_config=tmp_path / "none.toml")
     runtime = LocalRuntime(settings)
-    engine = CompletionEngine(runtime, None, CompletionSettings(timeout=60.0), root=tmp_path)
+    engine = CompletionEngine(runtime, None, SMALL, root=tmp_path)
     try:
         result = await engine.complete(CompletionRequest(SOURCE, 4, 4, str(tmp_path / "geo.py"), "python"))
     finally:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from codeassist.errors import ModelError
-from codeassist.runtime import hub, models
+from codeassist.runtime import catalogue, hub
 from tests.runtime.hub_server import FakeRepo, serve
 from tests.support.llama import free_port, runtime_settings
 
@@ -36,7 +36,7 @@ def test_pull_verifies_and_records_the_file(fake_hub: tuple[FakeRepo, str], tmp_
     assert pulled.sha256 == repo.sha(Q4) and not pulled.already_there
     assert any("verified sha256" in m for m in messages)
     settings = runtime_settings(tmp_path, **{"model.name": "gemma-4-e2b"})
-    assert models.resolve_model_path(settings, root=root) == pulled.path
+    assert catalogue.resolve_model_path(settings, root=root) == pulled.path
     # the second pull finds the verified file and asks the Hub nothing
     seen = len(repo.requests)
     assert hub.pull("gemma-4-e2b", root=root, endpoint=url).already_there
@@ -52,7 +52,7 @@ def test_pull_rejects_a_corrupt_download(fake_hub: tuple[FakeRepo, str], tmp_pat
     with pytest.raises(ModelError, match="corrupt"):
         hub.pull("gemma-4-e2b", root=root, endpoint=url)
     assert not (root / "gemma-4-e2b" / Q4).exists()
-    assert models.installed_path(models.parse_spec("gemma-4-e2b"), root) is None
+    assert catalogue.installed_path(catalogue.parse_spec("gemma-4-e2b"), root) is None
 
 
 def test_pull_of_a_quant_the_repo_lacks(fake_hub: tuple[FakeRepo, str], tmp_path: Path) -> None:

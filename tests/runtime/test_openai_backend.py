@@ -27,6 +27,7 @@ from codeassist.runtime.transport import Endpoint
 from tests.support.fronts import OpenAIFront
 from tests.support.llama import LlamaServerInfo, runtime_settings
 
+SMALL = CompletionSettings(n_predict=8, prefix_tokens=256, suffix_tokens=64, context_tokens=0, timeout=120.0)
 GREEDY = Sampling(temperature=0.0, top_k=1, top_p=1.0, min_p=0.0, seed=0)
 CODE = "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n"
 SOURCE = '''import math
@@ -115,7 +116,7 @@ async def test_auto_probe_picks_the_api(openai_front: OpenAIFront, llama_server:
 async def test_engine_completes_through_the_openai_api(openai_front: OpenAIFront, tmp_path: Path) -> None:
     settings = runtime_settings(tmp_path, **{"server.url": openai_front.url, "server.api": "openai"})
     runtime = LocalRuntime(settings)
-    engine = CompletionEngine(runtime, None, CompletionSettings(timeout=60.0), root=tmp_path)
+    engine = CompletionEngine(runtime, None, SMALL, root=tmp_path)
     try:
         result = await engine.complete(CompletionRequest(SOURCE, 8, 4, str(tmp_path / "geo.py"), "python"))
         assert engine.mode == "completion"  # no /infill: the FIM-less prompt on /v1/completions
@@ -135,7 +136,8 @@ def _run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Complete
 def test_complete_and_ask_cli_in_openai_mode(openai_front: OpenAIFront, tmp_path: Path) -> None:
     source = tmp_path / "geo.py"
     source.write_text(SOURCE, encoding="utf-8")
-    env = {"CODEASSIST_SERVER_URL": openai_front.url, "CODEASSIST_SERVER_API": "openai"}
+    env = {"CODEASSIST_SERVER_URL": openai_front.url, "CODEASSIST_SERVER_API": "openai",
+           "CODEASSIST_COMPLETION_N_PREDICT": "8", "CODEASSIST_COMPLETION_TIMEOUT": "120"}
     done = _run(["complete", str(source), "--line", "9", "--col", "5", "--json"], tmp_path, env)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["timings"]["mode"] == "completion"

@@ -19,7 +19,7 @@ from codeassist.runtime.pool import EndpointPool
 from tests.support.llama import runtime_settings
 from tests.support.reach_fixtures import KeyedServers
 
-PARAMS = CompletionParams(n_predict=2, timeout=30.0)
+PARAMS = CompletionParams(n_predict=1, timeout=120.0)
 
 
 def _docs_per_server(pool: EndpointPool) -> dict[str, list[str]]:

@@ -49,7 +49,8 @@ def test_keyed_server_with_metrics(llama_server: LlamaServerInfo, tmp_path: Path
         # this machine's own commands find the key through the server's state
         source = tmp_path / "a.py"
         source.write_text("def add(a, b):\n    return a + b\n", encoding="utf-8")
-        done = run("complete", str(source), "--line", "2", "--col", "4", **env)
+        done = run("complete", str(source), "--line", "2", "--col", "4", CODEASSIST_COMPLETION_N_PREDICT="4",
+                   CODEASSIST_COMPLETION_TIMEOUT="120", **env)
         assert done.returncode == 0, done.stderr
     finally:
         run("server", "stop", **env)

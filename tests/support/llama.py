@@ -35,7 +35,7 @@ def runtime_settings(config_dir: Path, **overrides: Any) -> Any:
     The model is the tiny Gemma (no FIM tokens, no chat template of its own), whatever the
     product's default is: tests that need the default ask for it (``default_llama_server``)."""
     from codeassist.config import load_settings
-    from codeassist.runtime.models import TINY_MODEL
+    from codeassist.runtime.catalogue import TINY_MODEL
 
     values: dict[str, Any] = {"server.ctx_size": 4096, "server.parallel": 2, "server.startup_timeout": 120.0,
                               "model.name": TINY_MODEL}

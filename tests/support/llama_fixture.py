@@ -17,7 +17,7 @@ from tests.support.llama import LlamaServerInfo, free_port, runtime_settings
 
 def _serve(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[LlamaServerInfo]:
     from codeassist.errors import ServerBinaryError
-    from codeassist.runtime import models, provision
+    from codeassist.runtime import catalogue, provision
     from codeassist.runtime.server import ManagedServer
 
     port = free_port()
@@ -27,7 +27,7 @@ def _serve(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Llam
         binary = provision.ensure_server_binary(settings)
     except ServerBinaryError:
         binary = provision.build_server(settings)  # reuses and verifies an existing build
-    model = models.resolve_model_path(settings)
+    model = catalogue.resolve_model_path(settings)
     server = ManagedServer(settings, state_dir=tmp_path_factory.mktemp("llama-state"))
     status = server.start()
     try:
@@ -40,7 +40,7 @@ def _serve(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Llam
 @pytest.fixture(scope="session")
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServerInfo]:
     """The tiny Gemma 3 270M base (the suites' model: protocol and flow, not answer quality)."""
-    from codeassist.runtime.models import TINY_MODEL
+    from codeassist.runtime.catalogue import TINY_MODEL
 
     yield from _serve(tmp_path_factory, TINY_MODEL)
 
@@ -48,6 +48,6 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServ
 @pytest.fixture(scope="session")
 def default_llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServerInfo]:
     """The offline default model a fresh install chats with (answers are checked on content)."""
-    from codeassist.runtime.models import DEFAULT_MODEL
+    from codeassist.runtime.catalogue import DEFAULT_MODEL
 
     yield from _serve(tmp_path_factory, DEFAULT_MODEL)

@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from codeassist.runtime import models
+from codeassist.runtime import catalogue
 from codeassist.tui.app import ChatApp
 from codeassist.tui.screens import DiffReviewScreen, PlanScreen
 from tests.chat.helpers import make_repo, make_session, settings_for, stub_overrides
@@ -34,7 +34,7 @@ async def shoot(server: LlamaServerInfo, stub: AnthropicStub, out: Path) -> list
     repo = make_repo(out / "shop")
     settings = settings_for(repo, server, **stub_overrides(stub),
                             **{"chat.max_tokens": 120, "chat.temperature": 0.0})
-    notice = models.offline_model_notice(settings_for(repo, server, **{"server.url": ""}))
+    notice = catalogue.offline_model_notice(settings_for(repo, server, **{"server.url": ""}))
     app = ChatApp(make_session(repo, settings, claude=True), notice=notice)
     shots: list[Path] = []
     async with app.run_test(size=SIZE) as pilot:
@@ -75,7 +75,7 @@ def to_png(svg: Path) -> Path | None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", required=True, help="a running llama-server with --model")
-    parser.add_argument("--model", default=models.DEFAULT_MODEL, help="the catalogue name it serves")
+    parser.add_argument("--model", default=catalogue.DEFAULT_MODEL, help="the catalogue name it serves")
     args = parser.parse_args()
     os.environ["ANTHROPIC_API_KEY"] = TEST_API_KEY  # this process only: the loopback server's key
     with tempfile.TemporaryDirectory() as tmp, AnthropicStub() as stub:

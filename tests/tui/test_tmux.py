@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from codeassist.config import load_settings
-from codeassist.runtime import models
+from codeassist.runtime import catalogue
 from codeassist.runtime.server import ManagedServer
 from codeassist.runtime.templates import TURN_MARKERS
 from tests.chat.helpers import make_repo
@@ -67,7 +67,7 @@ def test_codeassist_starts_answers_and_quits_in_a_terminal(tmp_path: Path) -> No
         tmux("send-keys", "-t", "chat", "-l", "How do I reverse a list in Python?")
         tmux("send-keys", "-t", "chat", "Enter")
         shown = tmux.wait_for(lambda s: "answer tokens" in s, "the answer", timeout=600)
-        assert f"{models.DEFAULT_MODEL} · route" in shown  # the status line names the model
+        assert f"{catalogue.DEFAULT_MODEL} · route" in shown  # the status line names the model
         assert re.search(r"\[::-1\]|\.reverse\(\)|reversed\(", shown), shown
         assert not [marker for marker in TURN_MARKERS if marker in shown], shown
         tmux("send-keys", "-t", "chat", "C-q")

