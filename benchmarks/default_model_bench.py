@@ -59,7 +59,7 @@ QUESTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
      (r"sorted\(|\.sort\(", r"key\s*=")),
     ("python", "How do I parse a JSON string into a dict in Python?", (r"json\.loads\(",)),
     ("python", "How do I create a virtual environment for a Python project?", (r"venv|virtualenv",)),
-    ("python", "How do I merge two dictionaries in Python 3?", (r"\{\*\*|\w+ \| \w+|\.update\(",)),
+    ("python", "How do I merge two dictionaries in Python 3?", (r"\{\*\*|\w+ \| \w+|update\(",)),
     ("python", "How do I convert a string to an integer in Python?", (r"int\(",)),
     ("python", "How do I run a shell command from Python and capture its output?", (r"subprocess",)),
     ("python", "How do I get the current date and time in Python?", (r"datetime", r"now\(")),
@@ -83,7 +83,8 @@ QUESTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
      (r"\blsof\b|\bss\s+-|\bnetstat\b|\bfuser\b",)),
     ("git", "How do I undo the last git commit but keep the changes in my files?",
      (r"git reset", r"HEAD[~^]")),
-    ("git", "How do I create a new git branch and switch to it?", (r"git (checkout -b|switch -c)",)),
+    ("git", "How do I create a new git branch and switch to it?",
+     (r"git (checkout -b|switch -c)|git branch [\w/.-]+\s[\s\S]*git (checkout|switch) [\w/.-]+",)),
     ("git", "How do I see the commit history of a single file in git?", (r"git log",)),
     ("git", "How do I discard my local changes to one file in git?",
      (r"git (checkout|restore)\b",)),
@@ -148,7 +149,8 @@ async def ask_all(settings: Any, root: Path, questions: list[tuple[str, str, tup
             debris = any(marker in text for marker in TURN_MARKERS)
             result.answers.append({"topic": topic, "question": question, "correct": ok, "debris": debris,
                                    "first_s": first, "total_s": total, "tokens": tokens, "answer": text})
-            print(f"  {'ok ' if ok else 'BAD'} {total:5.1f}s {question}", file=sys.stderr)
+            print(f"  {'ok ' if ok else 'BAD'} {total:5.1f}s {question}"
+                  + ("" if ok else f"\n      {text[:160]!r}"), file=sys.stderr)
     finally:
         await runtime.aclose()
 
@@ -212,13 +214,17 @@ def main() -> None:
     parser.add_argument("--infill-bench", default=None, help="path of infill_bench.py")
     parser.add_argument("--json", default=None, help="write the summary and every answer here")
     args = parser.parse_args()
-    results = []
+    results: list[ModelResult] = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in [m.strip() for m in args.models.split(",") if m.strip()]:
             print(f"{name}:", file=sys.stderr)
             results.append(bench_model(name, args, Path(tmp)))
+            report(results, args.json)  # after each model: a long run keeps what it measured
+
+
+def report(results: list[ModelResult], json_path: str | None) -> None:
     summary = [r.summary() for r in results]
-    print(json.dumps(summary, indent=2))
+    print(json.dumps(summary[-1], indent=2))
     print("\n| model | size | template | chat correct | debris | first token med/p95 | answer med/p95 "
           "| tok/s | infill pass@1 |\n|---|---|---|---|---|---|---|---|---|")
     for s in summary:
@@ -228,9 +234,9 @@ def main() -> None:
         print(f"| {s['model']} | {s['size_mb']} MB | {s['template']} | {s['correct']}/{s['questions']} "
               f"| {s['debris']} | {first['median']:.1f}/{first['p95']:.1f} s "
               f"| {s['answer_s']['median']:.1f}/{s['answer_s']['p95']:.1f} s | {s['tokens_per_s']} "
-              f"| {infill} |")
-    if args.json:
-        Path(args.json).write_text(json.dumps({"summary": summary, "answers": {
+              f"| {infill} |", flush=True)
+    if json_path:
+        Path(json_path).write_text(json.dumps({"summary": summary, "answers": {
             r.name: r.answers for r in results}}, indent=1), encoding="utf-8")
 
 

@@ -118,6 +118,7 @@ class ChatSettings:
     think: bool = False
     history: bool = True
     max_tokens: int = 1024  # longest local answer, in tokens
+    temperature: float = 0.7  # sampling temperature of local answers (0: greedy, reproducible)
 
 
 @dataclass(frozen=True)

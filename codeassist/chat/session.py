@@ -27,7 +27,7 @@ from codeassist.claude.datatypes import Usage
 from codeassist.config import Settings
 from codeassist.errors import CloudAuthError, CodeassistError, ModelError, ModelServerError, PrivacyError
 from codeassist.refactor.models import RefactorObserver, RefactorOptions, RefactorReport
-from codeassist.runtime import CHAT_SLOT, ChatParams
+from codeassist.runtime import CHAT_SLOT, ChatParams, Sampling
 from codeassist.runtime.catalogue import DEFAULT_MODEL
 
 if TYPE_CHECKING:
@@ -214,7 +214,8 @@ class ChatSession:
         messages = _messages(system, earlier, text)
         state.context_files = tuple(f.path for f in files)
         client = await self.runtime.client()
-        params = ChatParams(max_tokens=self.settings.chat.max_tokens, think=self.think, id_slot=CHAT_SLOT)
+        params = ChatParams(max_tokens=self.settings.chat.max_tokens, think=self.think, id_slot=CHAT_SLOT,
+                            sampling=Sampling(temperature=self.settings.chat.temperature))
         stream = client.stream_chat(messages, params)
         async with stream:
             async for piece in stream:

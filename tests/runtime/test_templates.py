@@ -14,7 +14,7 @@ from codeassist.runtime import gguf
 from codeassist.runtime.provision import BinaryInfo
 from codeassist.runtime.server import server_command
 from codeassist.runtime.templates import TURN_MARKERS, MarkerFilter, builtin_template, strip_markers
-from tests.support.llama import runtime_settings
+from tests.support.llama import LlamaServerInfo, runtime_settings
 
 
 def shown(pieces: list[str], *, chat: bool = True, think: bool = False) -> tuple[str, bool]:
@@ -109,3 +109,26 @@ def test_a_gguf_without_a_template_gets_its_familys_builtin(tmp_path: Path) -> N
     assert gemma[gemma.index("--chat-template") + 1] == "gemma" and "--jinja" not in gemma
     unknown = server_command(settings, binary, Path("/m.gguf"), _info("gpt2", None))
     assert "--chat-template" not in unknown
+
+
+FEW_SHOT = ("<|im_start|>user\nSay A<|im_end|>\n<|im_start|>assistant\nA<|im_end|>\n"
+            "<|im_start|>user\nSay B<|im_end|>\n<|im_start|>assistant\nB<|im_end|>\n"
+            "<|im_start|>user\nSay C<|im_end|>\n<|im_start|>assistant\n")
+
+
+async def test_a_real_model_writing_markers_shows_none(llama_server: LlamaServerInfo) -> None:
+    # The tiny Gemma has no ChatML tokens: shown a ChatML transcript it writes the markers out as
+    # text. Raw from the server they are there; through codeassist's client they are not.
+    import httpx
+
+    from codeassist.runtime import CompletionParams, LlamaClient, Sampling
+
+    greedy = Sampling(temperature=0.0, top_k=1, seed=0)
+    async with httpx.AsyncClient(timeout=120) as http:
+        raw = (await http.post(f"{llama_server.url}/completion", json={
+            "prompt": FEW_SHOT, "n_predict": 16, **greedy.to_json()})).json()["content"]
+    assert "<|im_end|>" in raw or "<|im_start|>" in raw, raw  # the model really writes markers
+    async with LlamaClient(llama_server.url) as client:
+        done = await client.complete(FEW_SHOT, CompletionParams(n_predict=16, sampling=greedy))
+    assert not any(marker in done.text for marker in TURN_MARKERS), done.text
+    assert raw.startswith(done.text) and done.stop_type == "word"  # cut at the first marker

@@ -32,15 +32,16 @@ SIZE = (120, 38)
 
 async def shoot(server: LlamaServerInfo, stub: AnthropicStub, out: Path) -> list[Path]:
     repo = make_repo(out / "shop")
-    settings = settings_for(repo, server, **stub_overrides(stub), **{"chat.max_tokens": 200})
+    settings = settings_for(repo, server, **stub_overrides(stub),
+                            **{"chat.max_tokens": 120, "chat.temperature": 0.0})
     notice = catalogue.offline_model_notice(settings_for(repo, server, **{"server.url": ""}))
     app = ChatApp(make_session(repo, settings, claude=True), notice=notice)
     shots: list[Path] = []
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.status.server == "ready")
+        await wait_until(pilot, lambda: app.status.server == "ready", timeout=900)
         await submit(pilot, "/local")
         await submit(pilot, "How do I reverse a list in Python?")
-        await answer_finished(pilot)
+        await answer_finished(pilot, timeout=900)
         await pilot.pause(0.3)
         shots.append(Path(app.save_screenshot("chat.svg", str(out))))
         await pilot.press("f1")

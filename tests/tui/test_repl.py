@@ -26,17 +26,17 @@ def repo(tmp_path: Path) -> Path:
     return make_repo(tmp_path / "shop")
 
 
-async def run_repl(repl: PlainChat, lines: list[str], inp: object) -> None:
+async def run_repl(repl: PlainChat, lines: list[str], inp: object, timeout: float = 240) -> None:
     """Type each line when the REPL waits for input, as a user would."""
     task = asyncio.create_task(repl.run(notice="tiny model notice"))
-    deadline = time.monotonic() + 240
+    deadline = time.monotonic() + timeout
     for number, line in enumerate(lines, 1):
         while repl.prompts_shown < number:
             assert not task.done(), "the REPL ended early"
             assert time.monotonic() < deadline, f"the REPL never asked for line {number}: {line!r}"
             await asyncio.sleep(0.01)
         inp.send_text(line)  # type: ignore[attr-defined]
-    await asyncio.wait_for(task, timeout=240)
+    await asyncio.wait_for(task, timeout=timeout)
 
 
 async def test_repl_streams_answers_and_runs_commands(repo: Path, llama_server: LlamaServerInfo) -> None:
