@@ -176,7 +176,9 @@ def run_checks(settings: Settings) -> list[Check]:
 def _template_line(info: gguf.GGUFInfo) -> str:
     if info.chat_template:
         return "the model's own"
-    builtin = templates.builtin_template(info.architecture)
-    if builtin:
-        return f"none in the GGUF; llama.cpp's built-in {builtin!r} template"
+    family = templates.family_template(info.architecture)
+    if isinstance(family, str):
+        return f"none in the GGUF; llama.cpp's built-in {family!r} template"
+    if family is not None:
+        return f"none in the GGUF; codeassist's {family.stem!r} template for its family"
     return "none, and llama.cpp has none for this family: this model cannot chat"

@@ -80,16 +80,20 @@ def server_command(settings: Settings, binary: provision.BinaryInfo, model: Path
                    info: gguf.GGUFInfo | None, *, key_file: Path | None = None) -> list[str]:
     """llama-server's command line for these settings, model and binary.
 
-    The model's own chat template runs through Jinja; a GGUF without one gets llama.cpp's built-in
-    template of its family (``--chat-template NAME``, which only works without ``--jinja``).
+    The model's own chat template runs through Jinja; a GGUF without one gets its family's
+    template: a Jinja file shipped with codeassist, else llama.cpp's built-in one
+    (``--chat-template NAME``, which only works without ``--jinja``).
     ``key_file`` holds the keys clients must send (``server.api_key_file``, or ``server.api_key``
     written to a private file: a key never appears on a command line).
     """
     srv = settings.server
     cmd = [str(binary.path), "-m", str(model), "--host", srv.host, "--port", str(srv.port),
            "-c", str(srv.ctx_size), "--parallel", str(max(2, srv.parallel))]
-    builtin = templates.builtin_template(info.architecture) if info and not info.chat_template else None
-    cmd += ["--chat-template", builtin] if builtin else ["--jinja"]
+    family = templates.family_template(info.architecture) if info and not info.chat_template else None
+    if isinstance(family, str):  # a built-in template of llama.cpp's own, which excludes --jinja
+        cmd += ["--chat-template", family]
+    else:
+        cmd += ["--jinja"] + (["--chat-template-file", str(family)] if family is not None else [])
     cmd += ["-fa", srv.flash_attn, "--no-webui"]
     if key_file is not None:
         cmd += ["--api-key-file", str(key_file)]

@@ -8,15 +8,19 @@ turn) ends the answer, any other marker is removed, and thinking sections (Gemma
 ``<|channel>thought … <channel|>``, ``<think> … </think>``) are shown only when thinking is on.
 Markers split across stream pieces are held back until they are whole or clearly not markers.
 
-:func:`builtin_template` names llama.cpp's built-in template for a model family, for GGUFs that
-carry no chat template of their own.
+:func:`family_template` gives a GGUF that carries no chat template of its own its family's turns:
+a Jinja template shipped with codeassist (``chat_templates/``) where there is one, so llama-server
+keeps ``--jinja`` (tools on ``/v1/messages`` and exact ``count_tokens`` need it), else the name of
+llama.cpp's built-in (non-Jinja) template.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-__all__ = ["END_MARKERS", "TURN_MARKERS", "MarkerFilter", "builtin_template", "strip_markers"]
+__all__ = ["END_MARKERS", "TURN_MARKERS", "MarkerFilter", "builtin_template", "family_template",
+           "strip_markers"]
 
 # Text that starts a turn: at the very start of an answer it is a role header to drop; later it
 # means the model began a turn of its own, so the answer ends there.
@@ -59,9 +63,22 @@ _BUILTIN_BY_ARCH = {
 }
 
 
+_TEMPLATE_DIR = Path(__file__).with_name("chat_templates")
+
+
 def builtin_template(architecture: str) -> str | None:
     """The name of llama.cpp's built-in chat template for ``architecture``, or None if it has none."""
     return _BUILTIN_BY_ARCH.get(architecture)
+
+
+def family_template(architecture: str) -> Path | str | None:
+    """The chat template for a GGUF of ``architecture`` without its own: a Jinja file shipped here
+    (``--jinja --chat-template-file``), else llama.cpp's built-in name (``--chat-template``), else None."""
+    name = builtin_template(architecture)
+    if name is None:
+        return None
+    shipped = _TEMPLATE_DIR / f"{name}.jinja"
+    return shipped if shipped.is_file() else name
 
 
 def _earliest(text: str, markers: tuple[str, ...]) -> tuple[int, str]:

@@ -23,12 +23,12 @@ from prompt_toolkit.output import DummyOutput
 from codeassist.runtime import catalogue
 from codeassist.runtime.templates import TURN_MARKERS
 from codeassist.tui.app import ChatApp
-from codeassist.tui.plain import PlainChat
+from codeassist.tui.repl import PlainChat
 from codeassist.tui.widgets import AssistantMessage
 from tests.chat.helpers import make_repo, make_session, settings_for
 from tests.support.llama import LlamaServerInfo
 from tests.tui.pilot import answer_finished, submit, wait_until
-from tests.tui.test_plain import run_repl
+from tests.tui.test_repl import run_repl
 
 # A real 0.5B model answering ~100 tokens: seconds on two free cores, minutes on a crowded machine.
 pytestmark = pytest.mark.timeout(900)

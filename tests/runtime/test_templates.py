@@ -105,8 +105,14 @@ def test_a_gguf_without_a_template_gets_its_familys_builtin(tmp_path: Path) -> N
     settings = runtime_settings(tmp_path)
     own = server_command(settings, binary, Path("/m.gguf"), _info("qwen2", "{{ messages }}"))
     assert "--jinja" in own and "--chat-template" not in own
+    # Jinja stays on (tools and count_tokens on /v1/messages need it) with the family's template file
     gemma = server_command(settings, binary, Path("/m.gguf"), _info("gemma3", None))
-    assert gemma[gemma.index("--chat-template") + 1] == "gemma" and "--jinja" not in gemma
+    template = Path(gemma[gemma.index("--chat-template-file") + 1])
+    assert "--jinja" in gemma and template.name == "gemma.jinja"
+    assert "<start_of_turn>" in template.read_text()
+    # a family without a shipped Jinja file gets llama.cpp's built-in template by name
+    phi = server_command(settings, binary, Path("/m.gguf"), _info("phi3", None))
+    assert phi[phi.index("--chat-template") + 1] == "phi3" and "--jinja" not in phi
     unknown = server_command(settings, binary, Path("/m.gguf"), _info("gpt2", None))
     assert "--chat-template" not in unknown
 
