@@ -107,6 +107,10 @@ class OpenAIFront(_ThreadedFront):
     def native_paths(self) -> list[str]:
         return [p for p in self.paths if p not in OPENAI_PATHS]
 
+    def forget(self) -> None:
+        """Start a new record of paths (after a test that probes native routes on purpose)."""
+        self.paths.clear()
+
 
 class TLSFront(_ThreadedFront):
     """HTTPS in front of the llama-server, with a certificate for 127.0.0.1."""
