@@ -182,8 +182,12 @@ def bench_model(name: str, args: argparse.Namespace, root: Path) -> ModelResult:
     server = ManagedServer(settings, state_dir=state)
     status = server.start()
     command = " ".join(status.command)
-    template = (f"built-in {command.split('--chat-template ', 1)[1].split()[0]}"
-                if "--chat-template " in command else "the model's own (jinja)")
+    if "--chat-template-file " in command:
+        template = f"codeassist's {Path(command.split('--chat-template-file ', 1)[1].split()[0]).stem}"
+    elif "--chat-template " in command:
+        template = f"built-in {command.split('--chat-template ', 1)[1].split()[0]}"
+    else:
+        template = "the model's own (jinja)"
     result = ModelResult(name, path.stat().st_size / 1e6, template)
     try:
         attached = load_settings(None, env={}, user_config=state / "none.toml", overrides={
