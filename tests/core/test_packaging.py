@@ -1,4 +1,4 @@
-"""Every package directory ships, and `lsp/` ships as `codeassist_lsp` (never a top-level `lsp`)."""
+"""Every package and data directory ships, and `lsp/` ships as `codeassist_lsp` (never a top-level `lsp`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ def test_every_package_is_listed_in_pyproject() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     listed = set(config["packages"])
     assert config["package-dir"]["codeassist_lsp"] == "lsp"
-    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "codeassist").rglob("__init__.py")}
+    # code packages and data directories (queries, chat templates) alike: setuptools ships only
+    # what is listed
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "codeassist").rglob("*")
+             if p.is_file() and "__pycache__" not in p.parts}
     found |= {"codeassist_lsp" + "".join("." + part for part in p.parent.relative_to(ROOT / "lsp").parts)
               for p in (ROOT / "lsp").rglob("__init__.py")}
     assert found == listed
