@@ -11,6 +11,7 @@ from dataclasses import dataclass
 _OPENERS = "([{"
 _CLOSERS = ")]}"
 _BLOCK_OPENERS = (":", "{", "(", "[")
+_LINE_OPENERS = (":", "{")
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,30 @@ def enforce_min_length(text: str, min_chars: int) -> str:
 
 
 _AUTO_CLOSED = _CLOSERS + "\"'`;:,"
+_QUOTES = "\"'`"
+
+
+def _closing_chars(text: str) -> list[str]:
+    """The characters of ``text`` that close what was opened before it, in order: closing
+    brackets without their opening one in ``text``, the last of a quote that ``text`` has an odd
+    number of, and ``;:,`` outside ``text``'s own brackets. ``range(n + 1)`` closes nothing."""
+    odd = {q: text.rfind(q) for q in _QUOTES if text.count(q) % 2 == 1}
+    closing: list[str] = []
+    stack: list[str] = []
+    for i, ch in enumerate(text):
+        if ch in _OPENERS:
+            stack.append(ch)
+        elif ch in _CLOSERS:
+            if not stack:
+                closing.append(ch)
+            elif _OPENERS.index(stack[-1]) == _CLOSERS.index(ch):
+                stack.pop()
+        elif ch in _QUOTES:
+            if odd.get(ch) == i:
+                closing.append(ch)
+        elif ch in ";:," and not stack:
+            closing.append(ch)
+    return closing
 
 
 def replaced_suffix(text: str, line_suffix: str) -> int:
@@ -227,29 +252,131 @@ def replaced_suffix(text: str, line_suffix: str) -> int:
 
     Editors insert closing brackets and quotes in pairs, so the rest of the line is often ``)`` or
     ``"]`` that a one-line suggestion already contains (``: Circle) -> float:`` before ``)``).
-    When the rest of the line is only such characters (spaces aside) and they occur in order in
-    the suggestion, the suggestion replaces them instead of doubling them.
+    When the rest of the line is only such characters (spaces aside) and the suggestion closes
+    them itself, in order, the suggestion replaces them instead of doubling them. A bracket the
+    suggestion opens and closes itself does not count: ``str(i) for i in range(n + 1)`` before
+    ``)`` still needs that ``)``.
     """
     tail = line_suffix.rstrip()
     if "\n" in text or not tail.strip() or any(ch not in _AUTO_CLOSED + " " for ch in tail):
         return 0
-    remaining = iter(text)
+    remaining = iter(_closing_chars(text))
     if all(ch == " " or ch in remaining for ch in tail):
         return len(line_suffix)
     return 0
 
 
+def _word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _visible(text: str) -> int:
+    return len("".join(text.split()))
+
+
+def cut_where_line_suffix_resumes(text: str, around: Surroundings) -> str:
+    """Mid-line, after a model that saw the suffix: cut the one-line answer where it runs into the
+    code after the cursor (``.isupper() else 0)`` before `` else 0 for char in s)`` is
+    ``.isupper()``). It counts from 4 matching visible characters with a letter or digit among
+    them, or when the answer's whole rest is the start of that code (``N)[2:]`` before ``)[2:]``);
+    a match that starts or ends inside a word does not count (``abs(elem - `` before ``elem2)``
+    stays)."""
+    tail = around.line_suffix.rstrip()
+    if not around.suffix_seen or not around.mid_line or "\n" in text or not tail.strip():
+        return text
+    for i in range(len(text)):
+        if i and _word(text[i - 1]) and _word(tail[0]):
+            continue
+        common = 0
+        while common < min(len(text) - i, len(tail)) and text[i + common] == tail[common]:
+            common += 1
+        matched = tail[:common]
+        rest_is_suffix = common == len(text) - i and _visible(matched) >= 2
+        whole_words = common == len(tail) or not (_word(tail[common - 1]) and _word(tail[common]))
+        if rest_is_suffix or (whole_words and _visible(matched) >= 4 and any(ch.isalnum() for ch in matched)):
+            return text[:i]
+    return text
+
+
+def _following_line(around: Surroundings) -> str | None:
+    """The first line of code after the hole: the cursor's line when lines open above it,
+    otherwise the first non-blank line below the cursor (None: the cursor line goes on, or
+    nothing follows)."""
+    if around.opens_lines:
+        return around.line_suffix
+    if around.line_suffix.strip():
+        return None
+    return _first_nonblank(around.next_lines)
+
+
+def stop_at_suffix_scope(text: str, around: Surroundings) -> str:
+    """For a model that saw the suffix: the filled-in lines end at the first line indented less
+    than the code that follows the hole (what comes after an answer that does not stop: test
+    calls at column 0, another function, a Markdown fence). A line that opens a nested block
+    (``for x in y:`` leading down to the code) is no end, unless it is at column 0 or its block
+    ends inside the answer. Unlike
+    :func:`stop_at_scope_end` the answer may leave the cursor's block when the code after it does
+    (the hole after ``return False`` in an ``if`` goes on in the function body). It applies even
+    when the model ended the answer itself: small models end after a fence and an explanation.
+    Without code after the hole: :func:`stop_at_scope_end`, unless the model ended the answer."""
+    following = _following_line(around)
+    if following is None:
+        return text if around.trusted_extent else stop_at_scope_end(text, around)
+    base = indent_width(following)
+    lines = text.split("\n")
+    opener: tuple[int, int] | None = None  # (line, width) of a nested block leading down to the code
+    for i, line in enumerate(lines[1:], start=1):
+        width = indent_width(line)
+        if not line.strip():
+            continue
+        if opener is not None and width <= opener[1]:
+            i = opener[0]  # that block ended inside the answer: it led nowhere
+            break
+        if width >= base:
+            continue
+        if width > 0 and line.rstrip().endswith(_LINE_OPENERS):
+            opener = opener or (i, width)
+            continue
+        if opener is not None:
+            i = opener[0]
+        break
+    else:
+        return text
+    return "\n".join(lines[:i]).rstrip("\n") + ("\n" if around.opens_lines else "")
+
+
+def drop_dangling_opener(text: str, around: Surroundings) -> str:
+    """For a model that saw the suffix: a last line that opens a block (ends with ``:``) is
+    dropped when the code after the hole is not indented under it (``else:`` in front of a line at
+    the same level is a syntax error)."""
+    following = _following_line(around)
+    lines = text.rstrip("\n").split("\n")
+    if following is None or len(lines) < 2 or not following.strip():
+        return text
+    last = lines[-1]
+    if last.rstrip().endswith(":") and indent_width(following) <= indent_width(last):
+        return "\n".join(lines[:-1]).rstrip("\n") + ("\n" if text.endswith("\n") else "")
+    return text
+
+
 def postprocess(raw: str, around: Surroundings, *, min_chars: int = 2) -> str:
     """The rules in order. The scope and loop cuts guess where an answer should end, the minimum
     length guesses what is noise; they are skipped when the model saw the suffix and ended the
-    answer itself (:attr:`trusted_extent`)."""
+    answer itself (:attr:`trusted_extent`). A model that saw the suffix but did not end its answer
+    (it wrote on past the hole) is cut where its answer meets the code after the hole."""
     text = normalize_newlines(raw)
     text = single_line_when_mid_line(text, around)
+    text = cut_where_line_suffix_resumes(text, around)
     text = drop_cut_off_line(text, around)
-    if not around.trusted_extent:
+    if around.suffix_seen:
+        text = stop_at_suffix_scope(text, around)
+    elif not around.trusted_extent:
         text = stop_at_scope_end(text, around)
+    if not around.trusted_extent:
         text = cut_at_repeated_line(text)
     text = cut_where_suffix_resumes(text, around)
+    if around.suffix_seen:
+        text = drop_dangling_opener(text, around)
     text = drop_if_code_follows_unretyped(text, around)
     text = trim_suffix_overlap(text, around)
     text = strip_trailing_whitespace(text, around)

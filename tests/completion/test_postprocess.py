@@ -253,6 +253,11 @@ def test_end_with_line_break(raw: str, surr: Surroundings, expected: str) -> Non
     ("a, b)", ")  ", 3),
     ("x);", ");", 2),
     ("x) {", ") {", 0),  # an opening brace is not auto-closed text
+    # a bracket the suggestion opens and closes itself is not the one after the cursor
+    ("str(i) for i in range(n + 1)", ")", 0),
+    ("str(i) for i in range(n + 1))", ")", 1),
+    ("b, c')", "')", 2),  # the quote the suggestion closes, then the bracket
+    ("'a', 'b'", "'", 0),  # its own quotes, balanced
     # not contained, code after the cursor, several lines, nothing after the cursor: an insertion
     ("a, b", ")", 0),
     ("a)", "b)", 0),
@@ -272,9 +277,36 @@ def test_replaced_suffix(text: str, line_suffix: str, covered: int) -> None:
     # a FIM model that ended by itself may leave the block: that is where its answer ends
     ("            return True\n        i += 1\n", fim("", "    return False"),
      "            return True\n        i += 1\n"),
-    # ... cut off by a limit, the scope rule guesses the end instead
+    # ... cut off by a limit: the unfinished line goes, the lines above the code that follows
+    # (indented at least as deep as it) stay
     ("            return True\n        i += 1\n    x", fim("", "    return False", stop="limit"),
-     "            return True\n"),
+     "            return True\n        i += 1\n"),
+    # a FIM answer that does not end writes on past the hole: cut at the first line indented
+    # less than the code after the hole, then where that code resumes; the hole may leave the
+    # cursor's block (after `return False` in an `if`)
+    ("\n    for i in range(2, n):\n        if n % i == 0:\n            return False\n    return True\n\n"
+     "# Test cases\nprint(is_prime(6))", fim("        return False", "", "    return True", "", stop="limit"),
+     "\n    for i in range(2, n):\n        if n % i == 0:\n            return False"),
+    # ... also when the model ended its answer itself, after a fence and an explanation
+    ("if m < 1:\n            return False\n    return True\n```\n\nThis function checks",
+     fim("        ", "", "        if d < 1:", stop="eos"), "if m < 1:\n            return False"),
+    # a nested block leading down to the code after the hole is no end
+    ("\n    for x in xs:\n        if x:\n", fim("    total = 0", "", "            total += x", stop="limit"),
+     "\n    for x in xs:\n        if x:"),
+    # ... but a nested block that ends inside the answer led nowhere: cut at its opener
+    (" i < n:\n        i += 1\n    if n > 1:\n        f(n)\n    return f\n",
+     fim("    while", "", "        if n % i:", stop="limit"),
+     " i < n:\n        i += 1"),
+    # a block opener in front of code at its own level is a syntax error: dropped
+    ("    if n == 0:\n        return 0\n    elif n == 1:\n        return 1\n    else:\n",
+     fim("", "    return fib(n - 1)", stop="limit"),
+     "    if n == 0:\n        return 0\n    elif n == 1:\n        return 1\n"),
+    # mid-line, the answer runs into the code after the cursor: cut there
+    (".isupper() else 0)", fim("    return sum(ord(c) if c", " else 0 for c in s)", stop="word"),
+     ".isupper()"),
+    ("N)[2:]", fim("    return bin(", ")[2:]", stop="word"), ""),  # "N": one character, noise
+    # ... but not at a partial word (`elem` of `elem2`)
+    ("abs(elem - ", fim("        distance = ", "elem2)", stop="word"), "abs(elem - "),
     # a prefix-only model at the same place: the scope rule applies
     ("            return True\n        i += 1\n", Surroundings("", "    return False", ()),
      "            return True\n"),
