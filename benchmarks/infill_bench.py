@@ -20,7 +20,7 @@ Usage:
         [--multi-limit N] [--seed 0] [--paths raw-infill,raw-completion,lsp] [--n-predict 128]
         [--json OUT.json]
 
-``--limit`` samples each set (fixed ``--seed``), ``--multi-limit`` the multi-line set only (default
+``--limit`` samples the light set (fixed ``--seed``), ``--multi-limit`` the multi-line set (default
 40; its 5,815 tasks take hours on 2 CPU cores). Without ``--url`` a llama-server with ``--model`` (or
 the configured model) is started on a free port and stopped at the end. The JSON has the summary
 and, per task and path, the candidate and the verdict.
@@ -264,8 +264,9 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="GGUF to serve (default: the configured model)")
     parser.add_argument("--url", default="", help="a running llama-server instead of starting one")
     parser.add_argument("--sets", default="light,multi")
-    parser.add_argument("--limit", type=int, default=None, help="tasks per set (fixed-seed sample)")
-    parser.add_argument("--multi-limit", type=int, default=40, help="tasks of the multi-line set")
+    parser.add_argument("--limit", type=int, default=None, help="tasks of the light set (fixed-seed sample)")
+    parser.add_argument("--multi-limit", type=int, default=40,
+                        help="tasks of the multi-line set (fixed-seed sample; 0: all 5,815)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--paths", default="raw-infill,raw-completion,lsp")
     parser.add_argument("--data", default=None, help="folder with the HumanEval infilling files")
@@ -282,7 +283,7 @@ def main() -> None:
         root = Path(tmp)
         (root / ".git").mkdir()  # the repository root of the LSP server: nothing else in it
         for name in [s.strip() for s in args.sets.split(",") if s.strip()]:
-            limit = args.limit if name == "light" else (args.limit or args.multi_limit)
+            limit = args.limit if name == "light" else args.multi_limit
             tasks = humaneval.sample(humaneval.load(name, folder), limit, args.seed)
             print(f"{name}: {len(tasks)} tasks x {len(paths)} paths", file=sys.stderr)
             started = time.perf_counter()

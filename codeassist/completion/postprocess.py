@@ -320,6 +320,8 @@ def stop_at_suffix_scope(text: str, around: Surroundings) -> str:
     when the model ended the answer itself: small models end after a fence and an explanation.
     Without code after the hole: :func:`stop_at_scope_end`, unless the model ended the answer."""
     following = _following_line(around)
+    if following is None and not around.line_suffix.strip():
+        return _stop_at_top_level(text, around)
     if following is None:
         return text if around.trusted_extent else stop_at_scope_end(text, around)
     base = indent_width(following)
@@ -343,6 +345,20 @@ def stop_at_suffix_scope(text: str, around: Surroundings) -> str:
     else:
         return text
     return "\n".join(lines[:i]).rstrip("\n") + ("\n" if around.opens_lines else "")
+
+
+def _stop_at_top_level(text: str, around: Surroundings) -> str:
+    """Nothing follows the hole (the end of the file): inside an indented block the answer ends at
+    its first line at column 0 (a new function, test calls, a fence); the hole may still dedent
+    within the block (``return begin`` after the loop)."""
+    lines = text.split("\n")
+    head = around.line_prefix + lines[0]
+    if indent_width(head) == 0 and not around.line_prefix[:1].isspace():
+        return text if around.trusted_extent else stop_at_scope_end(text, around)
+    for i, line in enumerate(lines[1:], start=1):
+        if line.strip() and indent_width(line) == 0:
+            return "\n".join(lines[:i]).rstrip("\n")
+    return text
 
 
 def drop_dangling_opener(text: str, around: Surroundings) -> str:

@@ -297,6 +297,10 @@ def test_replaced_suffix(text: str, line_suffix: str, covered: int) -> None:
     (" i < n:\n        i += 1\n    if n > 1:\n        f(n)\n    return f\n",
      fim("    while", "", "        if n % i:", stop="limit"),
      " i < n:\n        i += 1"),
+    # nothing after the hole (end of file): the answer may dedent within the block and ends at
+    # its first line at column 0
+    ("            end = center\n    return begin\n\n\ndef poly(xs):\n    pass",
+     fim("", "", stop="limit"), "            end = center\n    return begin"),
     # a block opener in front of code at its own level is a syntax error: dropped
     ("    if n == 0:\n        return 0\n    elif n == 1:\n        return 1\n    else:\n",
      fim("", "    return fib(n - 1)", stop="limit"),
