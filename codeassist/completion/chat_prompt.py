@@ -75,7 +75,9 @@ def chat_prompt(template: str, window: CursorWindow, chunks: Sequence[ContextChu
 
 
 def answer_code(raw: str, window: CursorWindow, layout: str) -> str:
-    """The code in a chat answer: fences taken off; a ``chat_hole`` answer that rewrote the code
+    """The code in a chat answer: fences taken off, cut where the model copied the ``<CURSOR>``
+    marker (it is no code; what a model writes after it is the code after the hole); a
+    ``chat_hole`` answer that rewrote the code
     around the hole (small models often write the whole function) is cut to what follows the
     cursor, and the part of the cursor line already typed is not typed twice."""
     text = raw
@@ -87,6 +89,9 @@ def answer_code(raw: str, window: CursorWindow, layout: str) -> str:
     end = text.find(FENCE)
     if end >= 0:
         text = text[:end]
+    marker = text.find(CURSOR)
+    if marker >= 0:  # the model copied the hole's marker: what it writes after it is the suffix
+        text = text[:marker]
     if layout != "chat_hole":
         return text
     text = _after_rewritten_lines(text, window)

@@ -73,6 +73,10 @@ def test_thinking_on_renders_the_think_token(gemma4_template: str) -> None:
     ("def add(a, b):\n    return a + b", 1, 4, "chat_hole", "return a + b"),
     # hybrid: the continuation ends at the closing fence
     ("a + b\n```\nThat adds.", 1, 11, "hybrid", "a + b\n"),
+    # the hole's marker copied: it is no code, and what follows it is the code after the hole
+    ("<CURSOR>", 1, 11, "hybrid", ""),
+    ("a + b<CURSOR>\n", 1, 11, "hybrid", "a + b"),
+    ("```python\ndef add(a, b):\n    return a + b<CURSOR>\n```", 1, 11, "chat_hole", "a + b"),
 ])
 def test_answer_code(raw: str, line: int, col: int, layout: str, expected: str) -> None:
     text = FILE if col == 11 else FILE.replace("    return \n", "    \n")

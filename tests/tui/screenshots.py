@@ -33,7 +33,7 @@ SIZE = (120, 38)
 async def shoot(server: LlamaServerInfo, stub: AnthropicStub, out: Path) -> list[Path]:
     repo = make_repo(out / "shop")
     settings = settings_for(repo, server, **stub_overrides(stub),
-                            **{"chat.max_tokens": 120, "chat.temperature": 0.0})
+                            **{"chat.max_tokens": 320, "chat.temperature": 0.0})
     notice = catalogue.offline_model_notice(settings_for(repo, server, **{"server.url": ""}))
     app = ChatApp(make_session(repo, settings, claude=True), notice=notice)
     shots: list[Path] = []
