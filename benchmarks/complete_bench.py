@@ -155,7 +155,7 @@ def request_for(pos: Position, root: Path) -> CompletionRequest:
 
 def copy_packages(target: Path, names: tuple[str, ...]) -> list[Path]:
     site = Path(sysconfig.get_paths()["purelib"])
-    if not target.exists():
+    if not target.exists() or not any(target.rglob("*.py")):  # an empty folder is filled too
         for name in names:
             if (site / name).is_dir():
                 shutil.copytree(site / name, target / name, ignore=shutil.ignore_patterns("__pycache__"))

@@ -10,7 +10,8 @@ built-in one of its family) on ``--threads`` CPU threads, and measured on:
   ``[::-1]``, ``.reverse()`` or ``reversed(``). Any turn marker in the shown text counts as debris;
 - **latency**: time to the first token and to the whole answer (median and p95), tokens/s;
 - **completion quality**: HumanEval infilling pass@1 (light set, a fixed-seed sample) through
-  ``benchmarks/infill_bench.py`` (``raw-infill`` for FIM models, ``raw-completion`` for all),
+  ``benchmarks/infill_bench.py`` (the engine through the LSP, and ``raw-infill`` for FIM models or
+  ``raw-completion`` for the others),
   when that benchmark is there (``--infill-bench PATH`` points at another copy);
 - **size**: the GGUF on disk (what the install downloads).
 
@@ -156,7 +157,8 @@ async def ask_all(settings: Any, root: Path, questions: list[tuple[str, str, tup
 
 
 def run_infill(bench: Path, url: str, model: Path, limit: int, fim: bool) -> dict[str, Any]:
-    paths = "raw-infill,raw-completion" if fim else "raw-completion"
+    # the engine (what the user gets in the editor) and the raw request it is built on
+    paths = "lsp,raw-infill" if fim else "lsp,raw-completion"
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
         done = subprocess.run([sys.executable, str(bench), "--url", url, "--model", str(model),
                                "--sets", "light", "--limit", str(limit), "--paths", paths,

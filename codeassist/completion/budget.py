@@ -62,6 +62,13 @@ class PromptBudget:
         """Prompt tokens that fit the budget (None: no budget, the configured sizes apply)."""
         return self._tokens if self.latency_ms > 0 else None
 
+    def has_headroom(self, server_ms: float) -> bool:
+        """Whether a request that took ``server_ms`` leaves room for a speculative one: at most half
+        the budget (always, without a budget). On a slow machine a speculative request holds the
+        only compute while the user types on: llama-server notices a cancelled request only once
+        its prompt is processed, so the next real request would wait for it."""
+        return self.latency_ms <= 0 or server_ms <= self.latency_ms / 2
+
     def predict_ms(self, floor_ms: int, tokens: int = 32) -> int:
         """How long generation may go on after the first newline: ``floor_ms``, or the time
         ``tokens`` tokens take at the measured speed when that is longer (a slow machine would

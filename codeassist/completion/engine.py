@@ -159,7 +159,8 @@ class CompletionEngine:
 
     async def complete(self, request: CompletionRequest) -> CompletionResult:
         result = await self._complete(request)
-        if self.settings.speculative and result.items and not result.cached:
+        if (self.settings.speculative and result.items and not result.cached
+                and self._budget.has_headroom(result.timings.server_ms)):
             self._speculate(request, result.items[0])
         return result
 

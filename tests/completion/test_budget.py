@@ -65,3 +65,11 @@ def test_generation_after_the_first_line_break_gets_time_for_some_tokens() -> No
     fast = PromptBudget(1500)
     fast.observe(Timings(prompt_n=10, predicted_n=64, predicted_ms=640.0))  # 100 tokens/s
     assert fast.predict_ms(1000) == 1000
+
+
+def test_a_speculative_request_only_when_a_request_takes_at_most_half_the_budget() -> None:
+    budget = PromptBudget(1500)
+    assert budget.has_headroom(300.0)  # a GPU: room for the next suggestion ahead
+    assert budget.has_headroom(750.0)
+    assert not budget.has_headroom(2300.0)  # 2 CPU cores: it would hold up the next keystroke
+    assert PromptBudget(0).has_headroom(10_000.0)  # no budget: always
