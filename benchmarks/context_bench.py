@@ -94,7 +94,8 @@ def javascript_repo(root: Path) -> None:
                         *NPM_PACKAGES], check=True, capture_output=True, timeout=600)
         for src in (Path(tmp) / "node_modules").rglob("*.js"):
             rel = src.relative_to(Path(tmp) / "node_modules")
-            if ".min." in src.name or "test" in rel.parts or src.stat().st_size > 200_000:
+            if (not src.is_file() or ".min." in src.name or "test" in rel.parts  # `ipaddr.js/` is a folder
+                    or src.stat().st_size > 200_000):
                 continue
             dest = root / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
