@@ -45,6 +45,15 @@ def indent_width(line: str) -> int:
     return len(expanded) - len(expanded.lstrip(" "))
 
 
+def _word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _visible(text: str) -> int:
+    """Characters other than whitespace."""
+    return len("".join(text.split()))
+
+
 def _first_nonblank(lines: tuple[str, ...] | list[str]) -> str | None:
     return next((ln for ln in lines if ln.strip()), None)
 
@@ -217,7 +226,7 @@ def end_with_line_break(text: str, around: Surroundings) -> str:
 
 def enforce_min_length(text: str, min_chars: int) -> str:
     """Nothing when the suggestion has fewer than ``min_chars`` visible characters."""
-    return text if len("".join(text.split())) >= min_chars else ""
+    return text if _visible(text) >= min_chars else ""
 
 
 _AUTO_CLOSED = _CLOSERS + "\"'`;:,"
@@ -266,14 +275,6 @@ def replaced_suffix(text: str, line_suffix: str) -> int:
     return 0
 
 
-def _word(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"
-
-
-def _visible(text: str) -> int:
-    return len("".join(text.split()))
-
-
 def cut_where_line_suffix_resumes(text: str, around: Surroundings) -> str:
     """Mid-line, after a model that saw the suffix: cut the one-line answer where it runs into the
     code after the cursor (``.isupper() else 0)`` before `` else 0 for char in s)`` is
@@ -318,33 +319,31 @@ def stop_at_suffix_scope(text: str, around: Surroundings) -> str:
     :func:`stop_at_scope_end` the answer may leave the cursor's block when the code after it does
     (the hole after ``return False`` in an ``if`` goes on in the function body). It applies even
     when the model ended the answer itself: small models end after a fence and an explanation.
-    Without code after the hole: :func:`stop_at_scope_end`, unless the model ended the answer."""
+    Mid-line (one line) nothing changes; with nothing after the hole: :func:`_stop_at_top_level`."""
     following = _following_line(around)
-    if following is None and not around.line_suffix.strip():
-        return _stop_at_top_level(text, around)
     if following is None:
-        return text if around.trusted_extent else stop_at_scope_end(text, around)
+        return text if around.mid_line else _stop_at_top_level(text, around)
     base = indent_width(following)
     lines = text.split("\n")
     opener: tuple[int, int] | None = None  # (line, width) of a nested block leading down to the code
+    cut: int | None = None
     for i, line in enumerate(lines[1:], start=1):
         width = indent_width(line)
         if not line.strip():
             continue
         if opener is not None and width <= opener[1]:
-            i = opener[0]  # that block ended inside the answer: it led nowhere
+            cut = opener[0]  # that block ended inside the answer: it led nowhere
             break
         if width >= base:
             continue
         if width > 0 and line.rstrip().endswith(_LINE_OPENERS):
             opener = opener or (i, width)
             continue
-        if opener is not None:
-            i = opener[0]
+        cut = opener[0] if opener is not None else i
         break
-    else:
+    if cut is None:
         return text
-    return "\n".join(lines[:i]).rstrip("\n") + ("\n" if around.opens_lines else "")
+    return "\n".join(lines[:cut]).rstrip("\n") + ("\n" if around.opens_lines else "")
 
 
 def _stop_at_top_level(text: str, around: Surroundings) -> str:
@@ -352,8 +351,7 @@ def _stop_at_top_level(text: str, around: Surroundings) -> str:
     its first line at column 0 (a new function, test calls, a fence); the hole may still dedent
     within the block (``return begin`` after the loop)."""
     lines = text.split("\n")
-    head = around.line_prefix + lines[0]
-    if indent_width(head) == 0 and not around.line_prefix[:1].isspace():
+    if indent_width(around.line_prefix + lines[0]) == 0:  # top-level code: the cursor's scope rule
         return text if around.trusted_extent else stop_at_scope_end(text, around)
     for i, line in enumerate(lines[1:], start=1):
         if line.strip() and indent_width(line) == 0:
