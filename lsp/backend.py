@@ -123,6 +123,11 @@ class Backend:
             self._engine = self.app.completion_engine(_IndexWhenOpen(self))
             if self.root is not None and self._index_open is None:
                 self._index_open = asyncio.ensure_future(self._in_index_thread(self._open_index))
+        try:  # the model's capabilities and tokenizer now, not in the first completion's time
+            await self._engine.warm()
+        except (ModelServerError, ModelError) as exc:
+            self._server_down(exc)
+            return
         self._ready, self._down = True, False
         self._set_status(state="ready" if self.options.completions_enabled else "disabled", model=model,
                          tiny=tiny, detail="", endpoints=self._endpoints())

@@ -9,6 +9,12 @@ it assumes a CPU-like speed, so the very first completion is not the slow one.
 
 The size moves in steps (:data:`STEP` tokens) and only when the estimate changed by a quarter:
 a window that changed size would move its start and miss the server's prompt cache.
+
+The budget covers the whole wait, not just the prompt: the editor's debounce comes off it first
+(``waited_ms``), the prompt gets :data:`SHARE_OF_BUDGET` of the rest, and generation may go on
+until the rest is spent (:meth:`PromptBudget.generation_ms`). llama-server's ``t_max_predict_ms``
+stops a generation only after its first newline, so the first line is always finished; a slow
+machine gets fewer extra lines rather than a late suggestion.
 """
 
 from __future__ import annotations
@@ -17,10 +23,14 @@ from dataclasses import dataclass
 
 from codeassist.runtime.params import Timings
 
-FIRST_GUESS_TOKENS_PER_S = 300.0  # 2 CPU cores, a 0.5B model: ~250-400 prompt tokens/s
-STEP = 64
-SHARE_OF_BUDGET = 0.7  # the rest is for generating the first line and the round trip
-MIN_TOKENS = 384  # below this the window is too short to be of use: better slower than blind
+FIRST_GUESS_TOKENS_PER_S = 250.0  # 2 CPU cores, a 0.5B model: ~220-300 prompt tokens/s
+STEP = 32
+SHARE_OF_BUDGET = 0.55  # the rest is for generating the answer's lines and the round trip
+MIN_TOKENS = 192  # below this the window is too short to be of use: better slower than blind
+ROUND_TRIP_MS = 60  # HTTP, the LSP and post-processing around the server's own time
+MIN_GENERATION_MS = 1  # at least the first line (llama-server stops only after a newline)
+LINE_TOKENS = 10  # a typical line of code: the time limit is checked at newlines only
+FIRST_GUESS_LINE_MS = 220  # a line at ~45 generated tokens/s, until measured
 MIN_MEASURED = 32  # prompts shorter than this say little about the speed
 
 
@@ -36,8 +46,11 @@ class Windows:
 
 
 class PromptBudget:
-    def __init__(self, latency_ms: int, *, first_guess: float = FIRST_GUESS_TOKENS_PER_S) -> None:
+    def __init__(self, latency_ms: int, *, waited_ms: int = 0,
+                 first_guess: float = FIRST_GUESS_TOKENS_PER_S) -> None:
         self.latency_ms = latency_ms
+        # what is left once the editor's debounce has passed (the budget is the user's whole wait)
+        self.request_ms = max(0, latency_ms - max(0, waited_ms)) if latency_ms > 0 else 0
         self.speed = first_guess  # prompt tokens per second
         self.measured = False
         self.gen_speed = 0.0  # generated tokens per second (0: not measured yet)
@@ -69,6 +82,18 @@ class PromptBudget:
         its prompt is processed, so the next real request would wait for it."""
         return self.latency_ms <= 0 or server_ms <= self.latency_ms / 2
 
+    def generation_ms(self, prompt_tokens: int, floor_ms: int) -> int:
+        """How long generation may go on (``t_max_predict_ms``): what the budget leaves after
+        ``prompt_tokens`` new prompt tokens at the measured speed, the round trip and one line
+        (llama-server checks the limit when a line ends, so the line in progress when it passes
+        still comes), at least :data:`MIN_GENERATION_MS`; without a budget :meth:`predict_ms` of
+        ``floor_ms``."""
+        if self.latency_ms <= 0:
+            return self.predict_ms(floor_ms)
+        prompt_ms = 1000 * max(0, prompt_tokens) / self.speed
+        line_ms = 1000 * LINE_TOKENS / self.gen_speed if self.gen_speed > 0 else FIRST_GUESS_LINE_MS
+        return max(MIN_GENERATION_MS, int(self.request_ms - prompt_ms - ROUND_TRIP_MS - line_ms))
+
     def predict_ms(self, floor_ms: int, tokens: int = 32) -> int:
         """How long generation may go on after the first newline: ``floor_ms``, or the time
         ``tokens`` tokens take at the measured speed when that is longer (a slow machine would
@@ -78,7 +103,7 @@ class PromptBudget:
         return max(floor_ms, int(1000 * tokens / self.gen_speed))
 
     def _fit(self) -> int:
-        raw = self.speed * self.latency_ms / 1000 * SHARE_OF_BUDGET
+        raw = self.speed * self.request_ms / 1000 * SHARE_OF_BUDGET
         return max(MIN_TOKENS, int(raw // STEP) * STEP)
 
     def windows(self, configured: Windows) -> Windows:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol, cast
@@ -21,7 +21,8 @@ from codeassist.completion.budget import PromptBudget, Windows
 from codeassist.completion.cache import CompletionCache
 from codeassist.completion.context import ContextAssembler, ContextLimits, DefinitionSource
 from codeassist.completion.files import DocumentStore
-from codeassist.completion.postprocess import Surroundings, postprocess, replaced_suffix
+from codeassist.completion.neighbours import LastPosition
+from codeassist.completion.postprocess import Surroundings, answer_complete, postprocess, replaced_suffix
 from codeassist.completion.prompt import (
     CHAT_VARIANTS,
     DEFAULT_VARIANT,
@@ -34,7 +35,13 @@ from codeassist.completion.prompt import (
 from codeassist.completion.snippet import SnippetWriter
 from codeassist.completion.tokens import EstimatingCounter, LineCounter, TokenCounter
 from codeassist.completion.types import CompletionRequest, CompletionResult, CompletionTimings, ContextChunk
-from codeassist.completion.windows import CursorWindow, check_position, cursor_window, split_lines
+from codeassist.completion.windows import (
+    CursorWindow,
+    check_position,
+    cursor_window,
+    split_lines,
+    with_suffix,
+)
 from codeassist.config import CompletionSettings
 from codeassist.errors import InfillUnsupportedError, ModelError
 from codeassist.runtime.backend import ModelBackend, affinity
@@ -45,6 +52,9 @@ log = logging.getLogger(__name__)
 
 MAX_PREDICT_MS = 1000  # stop generating this long after the first newline
 MID_LINE_PREDICT = 48
+# while the user types on a line the suggestion finishes that line: the model is shown the next
+# few lines only, since what follows the cursor line is processed again with every keystroke
+TYPING_SUFFIX_TOKENS = 24
 GREEDY = Sampling(temperature=0.0, top_k=1, top_p=1.0, min_p=0.0, repeat_penalty=1.0, seed=0)
 Mode = Literal["infill", "completion"]
 
@@ -113,7 +123,9 @@ class CompletionEngine:
         self._context = ContextAssembler(index, self._docs, self._counter,
                                          ContextLimits(tokens=settings.context_tokens))
         self._cache = CompletionCache(settings.cache_size)
-        self._budget = PromptBudget(settings.latency_ms)
+        # the editor waits the debounce before it asks: that part of the user's wait is spent
+        self._budget = PromptBudget(settings.latency_ms, waited_ms=settings.debounce_ms)
+        self._last = LastPosition()
         self._speculative: asyncio.Task[None] | None = None
         self._caps = _Capabilities()
         self._read_model = read_model_file
@@ -158,23 +170,29 @@ class CompletionEngine:
         return CompletionResult(hit, CompletionTimings("cache", total_ms=total), cached=True)
 
     async def complete(self, request: CompletionRequest) -> CompletionResult:
-        result = await self._complete(request)
-        if (self.settings.speculative and result.items and not result.cached
+        result, typing = await self._complete(request)
+        # not while the user types on a line: the next keystroke would wait for it (llama-server
+        # notices a cancelled request only once its prompt is processed)
+        if (self.settings.speculative and result.items and not result.cached and not typing
                 and self._budget.has_headroom(result.timings.server_ms)):
             self._speculate(request, result.items[0])
         return result
 
-    async def _complete(self, request: CompletionRequest) -> CompletionResult:
+    async def _complete(self, request: CompletionRequest, *, speculative: bool = False
+                        ) -> tuple[CompletionResult, bool]:
+        """The result, and whether it was asked while the user typed on the line of the last one."""
         started = time.perf_counter()
         hit = self.cached(request)
         if hit is not None:
-            return hit
+            return hit, False
         self._stop_speculating()  # the real request needs the completion slot
+        client = await self._runtime.client()
+        await self._probe(client)  # first: the window is cut with the model's own tokenizer
         lines, window = self._window(request)
         rel = self._docs.relative(request.path)
-        client = await self._runtime.client()
-        await self._probe(client)
-        prepared = self._prepare(request, lines, window)
+        typing = not speculative and self._last.typing(rel, window)
+        sent = with_suffix(window, self._counter, TYPING_SUFFIX_TOKENS) if typing else window
+        prepared = self._prepare(request, lines, sent, typing=typing, remember=not speculative)
         with affinity(rel):  # a pool of servers keeps each document on one (its prompt cache)
             answer, prepared = await self._send(client, prepared, request, lines)
         around = replace(_surroundings(window), suffix_seen=prepared.sees_suffix, stop=answer.stop_type)
@@ -191,7 +209,7 @@ class CompletionEngine:
                                     server_ms=t.server_ms, context_ms=prepared.context_ms,
                                     total_ms=(time.perf_counter() - started) * 1000)
         log.debug("completion %s: %s", prepared.mode, timings)
-        return CompletionResult(items, timings, cached=False, context=prepared.chunks)
+        return CompletionResult(items, timings, cached=False, context=prepared.chunks), typing
 
     async def generate_snippet(self, instruction: str, context: str, *, language: str = "") -> str:
         """Code for ``instruction`` from the local model; ``context`` is nearby code (may be empty)."""
@@ -199,6 +217,11 @@ class CompletionEngine:
         await self._probe(client)
         return await self._snippets.write(instruction, context, chat=self._caps.chat_template,
                                           language=language)
+
+    async def warm(self) -> None:
+        """Learn what the model can do now (FIM tokens, chat template, its tokenizer), so the first
+        completion does not wait for it."""
+        await self._probe(await self._runtime.client())
 
     async def prepare(self, request: CompletionRequest) -> PreparedRequest:
         """The request :meth:`complete` would send for ``request`` (after the capability probe)."""
@@ -209,6 +232,7 @@ class CompletionEngine:
 
     def clear_cache(self) -> None:
         self._cache.clear()
+        self._last.forget()
 
     # ---- speculation (llama.vscode's: the next suggestion, as if this one were accepted) ----
     def _speculate(self, request: CompletionRequest, item: str) -> None:
@@ -226,7 +250,7 @@ class CompletionEngine:
 
     async def _speculate_once(self, request: CompletionRequest) -> None:
         try:
-            await self._complete(request)  # the answer lands in the cache
+            await self._complete(request, speculative=True)  # the answer lands in the cache
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -278,16 +302,26 @@ class CompletionEngine:
                                       request.open_documents)
 
     def _prepare(self, request: CompletionRequest, lines: list[str], window: CursorWindow,
-                 mode: Mode | None = None) -> PreparedRequest:
+                 mode: Mode | None = None, *, typing: bool = False, remember: bool = False
+                 ) -> PreparedRequest:
         started = time.perf_counter()
-        chunks = tuple(self.assemble_context(request, lines, window))
+        rel = self._docs.relative(request.path)
+        kept = self._last.context(rel, window)  # typing on the line of the last request
+        chunks = kept if kept is not None else tuple(self.assemble_context(request, lines, window))
+        if remember:  # a real request (a speculative one only borrows the context)
+            self._last.remember(rel, window, chunks)
         mode = mode or self._caps.mode or "infill"
-        params = self._params(window, mode)
+        # new prompt tokens: all of them, or (the window and context already cached) the cursor
+        # line and what follows it
+        fresh = window.suffix_tokens + self._counter.line(window.line_prefix + window.line_suffix)
+        if kept is None:
+            fresh += window.prefix_tokens + sum(self._counter.line(c.text) for c in chunks)
+        params = self._params(window, mode, fresh, typing)
         context_ms = (time.perf_counter() - started) * 1000
         if mode == "infill":
+            params = replace(params, until=_until(window, suffix_seen=True))
             return PreparedRequest(mode, window, chunks, params, infill=infill_prompt(window, chunks),
                                    context_ms=context_ms)
-        rel = self._docs.relative(request.path)
         layout = self.variant or (INSTRUCT_VARIANT if self._caps.template else DEFAULT_VARIANT)
         if layout in CHAT_VARIANTS and self._caps.template is None:
             layout = DEFAULT_VARIANT  # no chat template to put the turn in: a prefix continuation
@@ -299,17 +333,20 @@ class CompletionEngine:
                 params = replace(params, stop=(), t_max_predict_ms=0)  # it, not a newline
         else:
             prompt = completion_prompt(window, chunks, rel, request.language, layout)
+            params = replace(params, until=_until(window, suffix_seen=False))
         return PreparedRequest(mode, window, chunks, params, prompt=prompt, context_ms=context_ms,
                                layout=layout)
 
-    def _params(self, window: CursorWindow, mode: Mode) -> CompletionParams:
-        mid_line = _surroundings(window).mid_line
-        n_predict = min(self.settings.n_predict, MID_LINE_PREDICT) if mid_line else self.settings.n_predict
-        stop: tuple[str, ...] = ("\n",) if mid_line else ()
-        if mode == "completion" and not mid_line:
+    def _params(self, window: CursorWindow, mode: Mode, fresh_tokens: int, typing: bool
+                ) -> CompletionParams:
+        single = _surroundings(window).mid_line or typing  # the rest of this line only
+        n_predict = min(self.settings.n_predict, MID_LINE_PREDICT) if single else self.settings.n_predict
+        stop: tuple[str, ...] = ("\n",) if single else ()
+        if mode == "completion" and not single:
             stop = ("\n\n",)  # a base model keeps going: one block of lines is enough
-        # generation stops a while after the first newline: a second, or 32 tokens' time when longer
-        predict_ms = self._budget.predict_ms(self._max_predict_ms)
+        # generation stops a while after the first newline: when the budget is spent (without a
+        # budget: a second, or 32 tokens' time when longer)
+        predict_ms = self._budget.generation_ms(fresh_tokens, self._max_predict_ms)
         return CompletionParams(n_predict=n_predict, sampling=GREEDY, stop=stop, cache_prompt=True,
                                 id_slot=COMPLETION_SLOT, t_max_predict_ms=predict_ms,
                                 timeout=self.settings.timeout)
@@ -323,7 +360,7 @@ class CompletionEngine:
             except InfillUnsupportedError:
                 log.info("the model has no FIM tokens: using prompt-built completions on /completion")
                 self._caps.mode = "completion"
-                prepared = self._prepare(request, lines, prepared.window, "completion")
+                prepared = self._prepare(request, lines, prepared.window, "completion", remember=True)
             else:
                 self._caps.mode = "infill"
                 return answer, prepared
@@ -391,6 +428,12 @@ class CompletionEngine:
 
 def _surroundings(window: CursorWindow) -> Surroundings:
     return Surroundings(window.line_prefix, window.line_suffix, tuple(window.next_lines))
+
+
+def _until(window: CursorWindow, *, suffix_seen: bool) -> Callable[[str], bool]:
+    """Whether the answer streamed so far is complete: then generation stops early."""
+    around = replace(_surroundings(window), suffix_seen=suffix_seen)
+    return lambda text: answer_complete(text, around)
 
 
 def _chat_params(params: CompletionParams) -> ChatParams:

@@ -6,7 +6,7 @@ Each rule is a small pure function with its own golden tests (tests/completion/t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 _OPENERS = "([{"
 _CLOSERS = ")]}"
@@ -371,6 +371,23 @@ def drop_dangling_opener(text: str, around: Surroundings) -> str:
     if last.rstrip().endswith(":") and indent_width(following) <= indent_width(last):
         return "\n".join(lines[:-1]).rstrip("\n") + ("\n" if text.endswith("\n") else "")
     return text
+
+
+def answer_complete(text: str, around: Surroundings) -> bool:
+    """Whether an answer still being generated is already past its end: the rules that cut an
+    answer short would cut one of its finished lines, and whatever comes after would be cut too.
+    Asked while streaming, it stops generation as soon as the model has left the hole."""
+    text = normalize_newlines(text)
+    finished = text[: text.rfind("\n") + 1]
+    if not finished.strip():
+        return False
+    if around.mid_line:  # one line is all that is shown
+        return True
+    around = replace(around, stop="")
+    kept = cut_where_line_suffix_resumes(finished, around)
+    kept = stop_at_suffix_scope(kept, around) if around.suffix_seen else stop_at_scope_end(kept, around)
+    kept = cut_where_suffix_resumes(cut_at_repeated_line(kept), around)
+    return _visible(kept) < _visible(finished)
 
 
 def postprocess(raw: str, around: Surroundings, *, min_chars: int = 2) -> str:

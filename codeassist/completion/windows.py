@@ -6,7 +6,7 @@ the user types the window start (and with it the prompt the server has cached) s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from codeassist.completion.tokens import LineCounter
 from codeassist.errors import UsageError
@@ -38,6 +38,21 @@ class CursorWindow:
     def next_lines(self) -> list[str]:
         """The lines after the cursor line inside the window."""
         return self.after.split("\n")[1:] if self.after else []
+
+
+def with_suffix(window: CursorWindow, counter: LineCounter, tokens: int) -> CursorWindow:
+    """``window`` with only as many lines after the cursor line as fit ``tokens`` (at least one
+    line of code when there is one): the same prompt up to the cursor, less to process after it."""
+    kept: list[str] = []
+    used = 0
+    for text in window.next_lines:
+        cost = counter.line(text)
+        if used + cost > tokens and any(k.strip() for k in kept):
+            break
+        kept.append(text)
+        used += cost
+    return replace(window, after="".join("\n" + text for text in kept), end_line=window.line + 1 + len(kept),
+                   suffix_tokens=used)
 
 
 def split_lines(text: str) -> list[str]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from contextlib import aclosing, asynccontextmanager
 from typing import Any
 
@@ -164,7 +164,8 @@ class LlamaClient:
     async def complete(self, prompt: str, params: CompletionParams | None = None) -> Completion:
         """The whole completion. ``params.timeout`` (else the client's) bounds the whole request."""
         params = params or CompletionParams()
-        return await self._collect("/completion", {"prompt": prompt, **params.to_json()}, params.timeout)
+        return await self._collect("/completion", {"prompt": prompt, **params.to_json()}, params.timeout,
+                                   params.until)
 
     def stream_complete(self, prompt: str, params: CompletionParams | None = None) -> TextStream:
         params = params or CompletionParams()
@@ -181,16 +182,17 @@ class LlamaClient:
         body = {"input_prefix": prefix, "input_suffix": suffix,
                 "input_extra": [{"filename": e["filename"], "text": e["text"]} for e in extra],
                 "prompt": prompt, **params.to_json()}
-        return await self._collect("/infill", body, params.timeout)
+        return await self._collect("/infill", body, params.timeout, params.until)
 
-    async def _collect(self, path: str, body: dict[str, Any], timeout: float | None) -> Completion:
+    async def _collect(self, path: str, body: dict[str, Any], timeout: float | None,
+                       until: Callable[[str], bool] | None = None) -> Completion:
         """Run a generation streamed and gather it.
 
         Streamed, llama-server checks for a closed connection before every token, so cancelling
         the awaiting task stops generation at once; a plain request is noticed only much later.
         """
         deadline = timeout if timeout is not None else (self._timeout.read or 60.0)
-        stream = self._stream_completion(path, {**body, "stream": True}, timeout)
+        stream = self._stream_completion(path, {**body, "stream": True}, timeout, until)
         try:
             async with asyncio.timeout(deadline), stream:
                 async for _ in stream:
@@ -215,12 +217,14 @@ class LlamaClient:
         return TextStream(self._chat_pieces(body, params.timeout, done, MarkerFilter(think=params.think)),
                           done)
 
-    def _stream_completion(self, path: str, body: dict[str, Any], timeout: float | None) -> TextStream:
+    def _stream_completion(self, path: str, body: dict[str, Any], timeout: float | None,
+                           until: Callable[[str], bool] | None = None) -> TextStream:
         done: list[Completion] = []
-        return TextStream(self._completion_pieces(path, body, timeout, done), done)
+        return TextStream(self._completion_pieces(path, body, timeout, done, until), done)
 
     async def _completion_pieces(self, path: str, body: dict[str, Any], timeout: float | None,
-                                 done: list[Completion]) -> AsyncGenerator[str, None]:
+                                 done: list[Completion], until: Callable[[str], bool] | None
+                                 ) -> AsyncGenerator[str, None]:
         parts: list[str] = []
         markers = MarkerFilter(chat=False)
         async with aclosing(self._sse(path, body, timeout)) as events:
@@ -237,6 +241,10 @@ class LlamaClient:
                     done.append(Completion.from_json({**payload, "stop_type": "word",
                                                       "stopping_word": markers.stopped_by},
                                                      text="".join(parts)))
+                    return
+                if (until is not None and "\n" in piece and not payload.get("stop")
+                        and until("".join(parts))):  # complete: closing the stream stops the server
+                    done.append(Completion.from_json({**payload, "stop_type": "done"}, text="".join(parts)))
                     return
                 if payload.get("stop"):
                     done.append(Completion.from_json(payload, text="".join(parts)))

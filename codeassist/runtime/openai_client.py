@@ -265,10 +265,14 @@ class OpenAIClient:
                     if piece:
                         parts.append(piece)
                         yield piece
-                        if newline_at is None and "\n" in piece:
-                            newline_at = time.perf_counter()
+                        if "\n" in piece:
+                            newline_at = newline_at or time.perf_counter()
+                            if not finish and params.until is not None and params.until("".join(parts)):
+                                finish = "done"
                 if markers.done:  # a turn marker: the rest is not part of the completion
                     finish = "stop"
+                    break
+                if finish == "done":  # the caller has its answer: closing the stream stops the server
                     break
                 if (params.t_max_predict_ms > 0 and newline_at is not None and not finish
                         and (time.perf_counter() - newline_at) * 1000 > params.t_max_predict_ms):

@@ -6,7 +6,7 @@ builds them from answers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +37,9 @@ class CompletionParams:
     different slots so that neither evicts the other's prompt cache. ``t_max_predict_ms`` caps
     generation time once a newline was produced (0: off). ``ignore_eos`` keeps generating past
     the end-of-text token (benchmarks). ``timeout`` is the read timeout in seconds (None: the
-    client's default).
+    client's default). ``until`` is asked with the text so far after every streamed piece that
+    holds a newline; when it says the answer is complete the stream is closed and the server stops
+    generating (the answer's ``stop_type`` is then ``done``).
     """
 
     n_predict: int = 128
@@ -48,6 +50,7 @@ class CompletionParams:
     t_max_predict_ms: int = 0
     ignore_eos: bool = False
     timeout: float | None = None
+    until: Callable[[str], bool] | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {"n_predict": self.n_predict, "stop": list(self.stop),
@@ -57,6 +60,8 @@ class CompletionParams:
             body["t_max_predict_ms"] = self.t_max_predict_ms
         if self.ignore_eos:
             body["ignore_eos"] = True
+        if self.until is not None:  # an answer closed early still says what it cost
+            body["timings_per_token"] = True
         return body
 
 
@@ -115,7 +120,8 @@ class Timings:
 class Completion:
     """The answer of ``/completion`` or ``/infill``.
 
-    ``stop_type`` is ``eos``, ``limit`` (n_predict reached), ``word`` (a stop string) or
+    ``stop_type`` is ``eos``, ``limit`` (n_predict reached), ``word`` (a stop string), ``done``
+    (closed when ``CompletionParams.until`` said the answer was complete) or
     ``cancelled`` for a stream closed early.
     """
 

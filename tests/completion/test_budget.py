@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from codeassist.completion.budget import MIN_TOKENS, PromptBudget, Windows
+from codeassist.completion.budget import MIN_GENERATION_MS, MIN_TOKENS, ROUND_TRIP_MS, PromptBudget, Windows
 from codeassist.runtime.params import Timings
 
 CONFIGURED = Windows(prefix=768, suffix=256, context=512)
@@ -73,3 +73,24 @@ def test_a_speculative_request_only_when_a_request_takes_at_most_half_the_budget
     assert budget.has_headroom(750.0)
     assert not budget.has_headroom(2300.0)  # 2 CPU cores: it would hold up the next keystroke
     assert PromptBudget(0).has_headroom(10_000.0)  # no budget: always
+
+
+def test_generation_gets_what_the_prompt_leaves_of_the_wait() -> None:
+    budget = PromptBudget(1500, waited_ms=150)  # the editor's debounce is part of the wait
+    # 250 prompt tokens/s, 50 generated tokens/s
+    budget.observe(Timings(prompt_n=500, prompt_ms=2000.0, predicted_n=50, predicted_ms=1000.0))
+    assert budget.request_ms == 1350
+    # 200 new prompt tokens take 800 ms: generation may run on for what is left, but for the
+    # line in progress when the limit passes (10 tokens: 200 ms)
+    left = budget.generation_ms(200, floor_ms=1000)
+    assert left == 1350 - 800 - ROUND_TRIP_MS - 200
+    # a prompt mostly cached leaves more; one too long for the budget still gets its first line
+    assert budget.generation_ms(20, floor_ms=1000) > left
+    assert budget.generation_ms(2000, floor_ms=1000) == MIN_GENERATION_MS
+    # the prompt takes its share of the wait, not all of it
+    assert budget.tokens is not None and budget.tokens * 1000 / budget.speed <= 1350 * 0.6
+
+
+def test_without_a_budget_generation_keeps_its_floor() -> None:
+    budget = PromptBudget(0, waited_ms=150)
+    assert budget.generation_ms(5000, floor_ms=1000) == 1000

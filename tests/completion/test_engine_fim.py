@@ -68,5 +68,25 @@ async def test_infill_with_context_and_prompt_cache(qwen_server: str, tmp_path: 
         # and the lines above are reused, the suffix after the typed character is evaluated again
         context_tokens = gguf.Tokenizer(fim_model.assemble()).count(GEOMETRY)
         assert second.timings.cached_tokens >= context_tokens > 0
+        # typing on the line keeps the context chosen for it, and the suggestion finishes the line
+        assert second.context == first.context
+        assert all("\n" not in item for item in second.items), second.items
+    finally:
+        await runtime.aclose()
+
+
+async def test_generation_stops_when_the_answer_leaves_the_hole(qwen_server: str, tmp_path: Path) -> None:
+    # this model does not end a fill-in-the-middle answer by itself: after the body it writes on
+    # (the code below again, example calls, an explanation in Markdown); the stream is closed once
+    # the answer meets the code below
+    text = ("def average(values):\n    total = 0\n    for v in values:\n        \n"
+            "    return total / len(values)\n")
+    runtime = LocalRuntime(settings_for(qwen_server, tmp_path))
+    try:
+        engine = CompletionEngine(runtime, None, small(n_predict=96, context_tokens=0),
+                                  max_predict_ms=120_000)  # no time limit: only the answer's end stops it
+        result = await engine.complete(CompletionRequest(text, 3, 8, "main.py", "python"))
+        assert result.items == ["total += v"]
+        assert result.timings.predicted_tokens < 48, result.timings
     finally:
         await runtime.aclose()

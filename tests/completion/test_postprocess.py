@@ -6,6 +6,7 @@ import pytest
 
 from codeassist.completion.postprocess import (
     Surroundings,
+    answer_complete,
     cut_at_repeated_line,
     cut_where_suffix_resumes,
     drop_if_code_follows_unretyped,
@@ -325,3 +326,36 @@ def test_replaced_suffix(text: str, line_suffix: str, covered: int) -> None:
 ])
 def test_postprocess_pipeline_with_the_suffix(raw: str, surr: Surroundings, expected: str) -> None:
     assert postprocess(raw, surr) == expected
+
+
+def fim(line_prefix: str = "", line_suffix: str = "", *next_lines: str) -> Surroundings:
+    return Surroundings(line_prefix, line_suffix, tuple(next_lines), suffix_seen=True)
+
+
+@pytest.mark.parametrize(("streamed", "surr", "complete"), [
+    # nothing finished yet: no line has ended
+    ("    total += x", fim("", "", "    return total"), False),
+    # finished lines that stay inside the hole: go on
+    ("    total += x\n", fim("", "", "    return total"), False),
+    ("if a:\n        b()\n", fim("    ", "", "    return c"), False),
+    # a FIM model writing past the hole: the test code at column 0 below an indented body
+    ("    total += x\n    return total\n\n\nprint(", fim("", "", "    return total"), True),
+    ("    total += x\n\nassert f(", fim("", "", "    return total"), False),  # the line is not done
+    ("    total += x\n\nassert f(1) == 2\n", fim("", "", "    return total"), True),
+    # a Markdown explanation after the code
+    ("return c.state\n}\n```\n", fim("\t", "", "\tc.mu.Unlock()", "}"), True),
+    # a loop repeating its lines
+    ("a = f(x)\nb = g(a)\na = f(x)\n", fim("    ", "", "", "x = 1"), True),
+    # the code after the hole starts again
+    ("    total += x\n    return total\n", fim("", "", "    return total", ""), True),
+    # without the suffix seen: the block left by a dedent
+    ("x = 1\n    y = 2\nclass Z:\n", around("    "), True),
+    ("x = 1\n    y = 2\n", around("    "), False),
+    # mid-line one line is all there is
+    ("a, b)\n", around("    f(", ")"), True),
+])
+def test_answer_complete(streamed: str, surr: Surroundings, complete: bool) -> None:
+    assert answer_complete(streamed, surr) is complete
+    if complete:  # what the pipeline shows is the same whether generation stopped here or went on
+        more = streamed + "    more = 1\nprint(more)\n"
+        assert postprocess(streamed, surr) == postprocess(more, surr)

@@ -115,6 +115,24 @@ async def test_cancelling_a_request_stops_generation(llama_server: LlamaServerIn
         await _wait_slot_idle(client, 1, within=10.0)
 
 
+async def test_until_closes_the_answer_and_the_server_stops(llama_server: LlamaServerInfo) -> None:
+    asked: list[str] = []
+
+    def two_lines(text: str) -> bool:
+        asked.append(text)
+        return text.count("\n") >= 2
+
+    params = CompletionParams(n_predict=400, sampling=GREEDY, ignore_eos=True, id_slot=1, until=two_lines)
+    async with LlamaClient(llama_server.url) as client:
+        done = await client.complete(CODE, params)
+        assert done.stop_type == "done"
+        assert done.text.count("\n") >= 2 and done.text == asked[-1]
+        assert all(a.count("\n") < 2 for a in asked[:-1])  # asked at each newline until it said so
+        # the answer closed early still reports what it cost, and far fewer than 400 tokens ran
+        assert 0 < done.timings.predicted_n < 400 and done.timings.prompt_n > 0
+        await _wait_slot_idle(client, 1, within=10.0)
+
+
 async def test_infill_on_a_model_without_fim_raises(llama_server: LlamaServerInfo) -> None:
     async with LlamaClient(llama_server.url) as client:
         with pytest.raises(InfillUnsupportedError) as info:

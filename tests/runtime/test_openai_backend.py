@@ -65,6 +65,16 @@ async def test_completion_stops_and_usage(openai_front: OpenAIFront) -> None:
     assert openai_front.native_paths() == [] and len(openai_front.paths) > before
 
 
+async def test_until_closes_the_completion(openai_front: OpenAIFront, llama_server: LlamaServerInfo) -> None:
+    params = CompletionParams(n_predict=400, sampling=GREEDY, ignore_eos=True,
+                              until=lambda text: "\n" in text)
+    async with OpenAIClient(Endpoint(openai_front.url)) as client:
+        done = await client.complete(CODE, params)
+    assert done.stop_type == "done" and "\n" in done.text
+    assert "\n" not in done.text.rstrip("\n")  # closed at the first line break, not 400 tokens on
+    assert await _slot_idle(llama_server)  # closing the stream stopped the server's generation
+
+
 async def test_token_counts_exact_with_the_model_file_else_measured(openai_front: OpenAIFront,
                                                                     llama_server: LlamaServerInfo) -> None:
     exact = gguf.Tokenizer(llama_server.model).count(SOURCE * 4)
