@@ -85,7 +85,7 @@ class CompletionSettings:
     context_tokens: int = 512
     cache_size: int = 250
     timeout: float = 10.0
-    latency_ms: int = 1500  # prompt sized to answer within this, at the server's measured speed (0: off)
+    latency_ms: int = 1500  # the wait from keystroke to suggestion the request is sized to (0: off)
     speculative: bool = True  # after a suggestion, prepare the next one as if it were accepted
     # auto: /infill when the model has FIM tokens, else a prompt-built /completion
     mode: str = field(default="auto", metadata=_choices("auto", "infill", "completion"))

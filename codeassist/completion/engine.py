@@ -14,11 +14,12 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal, Protocol, cast
+from typing import Any, Protocol, cast
 
 from codeassist.completion import chat_prompt
 from codeassist.completion.budget import PromptBudget, Windows
 from codeassist.completion.cache import CompletionCache
+from codeassist.completion.capabilities import Capabilities, Mode
 from codeassist.completion.context import ContextAssembler, ContextLimits, DefinitionSource
 from codeassist.completion.files import DocumentStore
 from codeassist.completion.neighbours import LastPosition
@@ -43,7 +44,7 @@ from codeassist.completion.windows import (
     with_suffix,
 )
 from codeassist.config import CompletionSettings
-from codeassist.errors import InfillUnsupportedError, ModelError
+from codeassist.errors import InfillUnsupportedError
 from codeassist.runtime.backend import ModelBackend, affinity
 from codeassist.runtime.llama_client import ChatParams, Completion, CompletionParams, Sampling
 from codeassist.runtime.runtime import CHAT_SLOT, COMPLETION_SLOT
@@ -56,7 +57,6 @@ MID_LINE_PREDICT = 48
 # few lines only, since what follows the cursor line is processed again with every keystroke
 TYPING_SUFFIX_TOKENS = 24
 GREEDY = Sampling(temperature=0.0, top_k=1, top_p=1.0, min_p=0.0, repeat_penalty=1.0, seed=0)
-Mode = Literal["infill", "completion"]
 
 
 class Runtime(Protocol):
@@ -92,18 +92,6 @@ class PreparedRequest:
         return {"prompt": self.prompt, "stream": False, **self.params.to_json()}
 
 
-@dataclass
-class _Capabilities:
-    mode: Mode | None = None  # None: not known yet, /infill is tried first
-    chat_template: bool = False
-    # the model's own chat template, from its GGUF (chat layouts render it; /props would show a
-    # generic fallback for a model without one)
-    template: str | None = None
-    model_path: str = ""
-    probed: bool = False
-    probing: asyncio.Task[None] | None = None
-
-
 class CompletionEngine:
     """UI-free inline completions and snippets on top of the local runtime."""
 
@@ -127,8 +115,8 @@ class CompletionEngine:
         self._budget = PromptBudget(settings.latency_ms, waited_ms=settings.debounce_ms)
         self._last = LastPosition()
         self._speculative: asyncio.Task[None] | None = None
-        self._caps = _Capabilities()
-        self._read_model = read_model_file
+        self._caps = Capabilities(settings.mode, read_model_file=read_model_file,
+                                  want_tokenizer=counter is None)
         self._max_predict_ms = max_predict_ms
         # snippets are longer than completions: twice the tokens, four times the time
         self._snippets = SnippetWriter(self._request_snippet, n_predict=max(16, 2 * settings.n_predict),
@@ -367,51 +355,11 @@ class CompletionEngine:
         return await client.complete(prepared.prompt, prepared.params), prepared
 
     async def _probe(self, client: ModelBackend) -> None:
-        """Learn once what the model can do: FIM tokens, chat template, exact tokenizer.
-
-        One probe runs at a time, shared by every caller and shielded from their cancellation:
-        a superseded completion request does not abandon the probe half-way (the next request
-        would start it again, and load the tokenizer a second time). A failed probe is retried
-        by the next caller.
-        """
-        caps = self._caps
-        if caps.probed:
-            return
-        if caps.probing is None or caps.probing.done():
-            caps.probing = asyncio.ensure_future(self._probe_once(client, caps))
-            caps.probing.add_done_callback(_retrieve_exception)
-        await asyncio.shield(caps.probing)
-
-    async def _probe_once(self, client: ModelBackend, caps: _Capabilities) -> None:
-        props = await client.props()
-        caps.chat_template = bool(props.get("chat_template"))
-        caps.model_path = str(props.get("model_path") or "")
-        await self._read_model_file(caps)
-        if self.settings.mode != "auto":  # forced, e.g. an instruct model on the FIM-less path
-            caps.mode = "infill" if self.settings.mode == "infill" else "completion"
-        caps.probed = True
-
-    async def _read_model_file(self, caps: _Capabilities) -> None:
-        """With the model file on this machine: FIM capability and exact token counts."""
-        if not self._read_model or not caps.model_path or not Path(caps.model_path).is_file():
-            return
-        from codeassist.runtime import gguf
-
-        try:
-            info = await asyncio.to_thread(gguf.read_info, caps.model_path)
-            tokenizer = None if self._exact_counter else await asyncio.to_thread(
-                gguf.Tokenizer, caps.model_path)
-        except ModelError as exc:
-            log.info("cannot read %s (%s); probing /infill instead", caps.model_path, exc.message)
-            return
-        except ImportError as exc:  # llama-cpp-python missing: estimates and probing still work
-            log.warning("llama-cpp-python is not importable (%s); probing /infill instead", exc)
-            return
-        caps.mode = "infill" if info.has_fim else "completion"
-        caps.chat_template = info.chat_template is not None  # /props shows a generic fallback one
-        caps.template = info.chat_template
-        if tokenizer is not None:
-            self._counter = LineCounter(tokenizer)
+        """Learn once what the model can do (:mod:`codeassist.completion.capabilities`); its own
+        tokenizer then counts the windows' tokens."""
+        await self._caps.ensure(client)
+        if self._caps.tokenizer is not None and not self._exact_counter:
+            self._counter = LineCounter(self._caps.tokenizer)
             self._context.set_counter(self._counter)
             self._exact_counter = True
 
@@ -444,9 +392,3 @@ def _chat_params(params: CompletionParams) -> ChatParams:
 def _index_root(index: DefinitionSource | None) -> Path | None:
     root = getattr(index, "root", None)
     return root if isinstance(root, Path) else None
-
-
-def _retrieve_exception(task: asyncio.Task[None]) -> None:
-    """A probe whose callers all went away may fail unobserved: mark its error as seen."""
-    if not task.cancelled():
-        task.exception()
