@@ -38,6 +38,7 @@ from codeassist.completion.imports import (
     imported_names,
     in_modules,
 )
+from codeassist.completion.names import code_only, names_in
 from codeassist.completion.tokens import LineCounter
 from codeassist.completion.types import ContextChunk
 from codeassist.completion.windows import CursorWindow
@@ -78,6 +79,7 @@ class ContextLimits:
     edit_radius: int = 5
     max_edits: int = 8
     chunk_lines: int = 12
+    chunk_step: int = 12  # similar-code chunks start every this many lines (less: they overlap)
     max_open_chunks: int = 3
     sibling_files: int = 8
     query_lines: int = 8
@@ -87,8 +89,11 @@ class ContextLimits:
 
 def identifiers(text: str) -> list[str]:
     """Names worth looking up: no keywords, no very short names, no dunder methods."""
-    return [m for m in _IDENT.findall(text)
-            if len(m) > 2 and m not in KEYWORDS and not (m.startswith("__") and m.endswith("__"))]
+    return [m for m in _IDENT.findall(text) if _worth_looking_up(m)]
+
+
+def _worth_looking_up(name: str) -> bool:
+    return len(name) > 2 and name not in KEYWORDS and not (name.startswith("__") and name.endswith("__"))
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -128,13 +133,14 @@ class ContextAssembler:
             return []
         rel = self._docs.relative(path)
         picked = _Picker(rel, window, self._counter, self.limits.tokens)
-        near = self._near_names(lines, window)
+        near, members = self._near_names(lines, window, language)
         modules, imported = self._imports(rel, window.prefix, language)
         picked.add_all(self._similar_chunks(rel, lines, window, open_documents))
         for name in near:
             if picked.full:
                 break
-            picked.add_all(self._definition_chunks(name, rel, modules, open_documents))
+            picked.add_all(self._definition_chunks(name, rel, modules, open_documents,
+                                                   receivers=members.get(name)))
         picked.add_all(self._edit_chunks(rel, lines, open_documents))
         for name in imported[: self.limits.max_names]:
             if picked.full:
@@ -152,18 +158,30 @@ class ContextAssembler:
         return from_import_specs(imports(rel) if imports is not None else [])
 
     # ---- sources -----------------------------------------------------------------------------
-    def _near_names(self, lines: list[str], window: CursorWindow) -> list[str]:
+    def _near_names(self, lines: list[str], window: CursorWindow, language: str
+                    ) -> tuple[list[str], dict[str, set[str | None]]]:
+        """Names in the code (not the comments) around the cursor, nearest first, and for those
+        that occur only as members (``x.name``) the receivers they follow."""
         lim = self.limits
         order: dict[str, int] = {}
+        bare: set[str] = set()
+        receivers: dict[str, set[str | None]] = {}
         low = max(window.start_line, window.line - lim.near_lines_above)
         high = min(len(lines), window.line + 1 + lim.near_lines_below)
-        for number in range(low, high):
-            text = window.line_prefix if number == window.line else lines[number]
+        near = [window.line_prefix if n == window.line else lines[n] for n in range(low, high)]
+        for number, text in enumerate(code_only(near, language), start=low):
             distance = abs(number - window.line)
-            for name in identifiers(text):
+            for name, receiver, member in names_in(text):
+                if not _worth_looking_up(name):
+                    continue
                 if order.get(name, distance + 1) > distance:
                     order[name] = distance
-        return sorted(order, key=lambda n: order[n])[: lim.max_names]
+                if member:
+                    receivers.setdefault(name, set()).add(receiver)
+                else:
+                    bare.add(name)
+        names = sorted(order, key=lambda n: order[n])[: lim.max_names]
+        return names, {n: receivers[n] for n in names if n not in bare}
 
     def _lookup(self, name: str) -> Sequence[SymbolLike]:
         if self._index is None:
@@ -179,16 +197,26 @@ class ContextAssembler:
         return found
 
     def _definition_chunks(self, name: str, rel: str, modules: tuple[str, ...],
-                           open_documents: Mapping[str, str]) -> Iterable[ContextChunk]:
+                           open_documents: Mapping[str, str], *,
+                           receivers: set[str | None] | None = None) -> Iterable[ContextChunk]:
         """Definitions of ``name`` in files of the same language: this file's and imported modules'
-        when there are any, otherwise the others if there are few (several are ambiguous)."""
+        when there are any, otherwise the others if there are few (several are ambiguous). A name
+        seen only as a member (``receivers``: what it followed) is looked up in this file and in
+        the module or class its receiver names (``Collections.sort``, ``http.Get``) only: without
+        types, ``f.get`` defined in some other file is most likely another class's."""
         family = _family(rel)
         found = [s for s in self._lookup(name) if _family(s.path) == family]
         limit = self.limits.defs_per_name
         scores = {s.path: in_modules(s.path, modules) for s in found}
         best = max(scores.values(), default=0)  # `geo/shapes` over any `shapes`
         trusted = [s for s in found if s.path == rel or (best and scores[s.path] == best)]
-        if trusted or len(found) > limit:
+        local = [s for s in found if s.path == rel]
+        if receivers is not None:
+            named = tuple(r for r in receivers if r)
+            found = [s for s in found if s.path == rel or (named and in_modules(s.path, named))]
+        elif local:  # defined in this file: that definition is the one meant (it shadows others)
+            found = local
+        elif trusted or len(found) > limit:
             found = trusted
         ranked = sorted(found, key=lambda s: s.path != rel)
         for sym in ranked[:limit]:
@@ -216,7 +244,7 @@ class ContextAssembler:
                         open_documents: Mapping[str, str]) -> list[ContextChunk]:
         """Chunks most like the code before the cursor: this file's, open documents', neighbours'."""
         prefix_lines = window.prefix.split("\n")[-self.limits.query_lines:]
-        query = frozenset(identifiers("\n".join(prefix_lines)))
+        query = frozenset(identifiers("\n".join(code_only(prefix_lines, _language(rel)))))
         if not query:
             return []
         sources: list[tuple[str, str, Literal["open", "similar"]]] = [(rel, "\n".join(lines), "similar")]
@@ -239,7 +267,13 @@ class ContextAssembler:
                     n = chunk.count("\n") + 1
                     scored.append((score, ContextChunk(path, start, start + n, chunk, kind)))
         scored.sort(key=lambda item: -item[0])
-        return [chunk for _, chunk in scored[: self.limits.max_open_chunks]]
+        best: list[ContextChunk] = []  # the best ones that do not overlap (chunks may)
+        for _, candidate in scored:
+            if len(best) >= self.limits.max_open_chunks:
+                break
+            if not any(_overlap(c, candidate) for c in best):
+                best.append(candidate)
+        return best
 
     def _siblings(self, rel: str) -> list[str]:
         """Up to ``sibling_files`` files in the same directory with the same extension."""
@@ -268,12 +302,13 @@ class ContextAssembler:
         if memo is not None and memo[0] == key:
             return memo[1]
         lines = text.split("\n")
+        code = code_only(lines, _language(path))  # similar code, not similar prose
         size = self.limits.chunk_lines
         chunks = []
-        for start in range(0, len(lines), size):
+        for start in range(0, len(lines), max(1, self.limits.chunk_step)):
             body = "\n".join(lines[start:start + size])
             if body.strip():
-                chunks.append((start, body, frozenset(identifiers(body))))
+                chunks.append((start, body, frozenset(identifiers("\n".join(code[start:start + size])))))
         if len(self._chunk_memo) > 512:
             self._chunk_memo.clear()
         self._chunk_memo[path] = (key, chunks)
@@ -300,8 +335,7 @@ class _Picker:
         if chunk.path == self._path and chunk.start_line < self._window.end_line \
                 and chunk.end_line > self._window.start_line:
             return True
-        return any(c.path == chunk.path and c.start_line < chunk.end_line and chunk.start_line < c.end_line
-                   for c in self.chunks)
+        return any(_overlap(c, chunk) for c in self.chunks)
 
     def add_all(self, chunks: Iterable[ContextChunk]) -> None:
         for chunk in chunks:
@@ -316,6 +350,14 @@ class _Picker:
             self.left -= cost
             self._seen.add(body)
             self.chunks.append(chunk)
+
+
+def _language(path: str) -> str:
+    return language_for_path(path) or ""
+
+
+def _overlap(a: ContextChunk, b: ContextChunk) -> bool:
+    return a.path == b.path and a.start_line < b.end_line and b.start_line < a.end_line
 
 
 _FAMILIES = {"typescript": "javascript", "tsx": "javascript", "cpp": "c"}

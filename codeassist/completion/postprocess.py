@@ -123,8 +123,15 @@ def cut_where_suffix_resumes(text: str, around: Surroundings) -> str:
     """Cut a multi-line suggestion at the line where the document's following lines begin again.
 
     When the suggestion opens lines above the cursor's line of code, that line is the first of
-    the following ones, and the suggestion's first line is compared too."""
+    the following ones, and the suggestion's first line is compared too. A short line (``}``)
+    counts when the next one matches too, or when it is the suggestion's last line and the same
+    as the following one, indentation included: the model closed a block that is already closed
+    (``}`` before the interface's own ``}``; a ``    }`` closing an inner block stays)."""
     lines = text.split("\n")
+    below = _first_nonblank(around.next_lines)
+    if (len(lines) > 1 and below is not None and lines[-1].strip()
+            and lines[-1].rstrip() == below.rstrip()):
+        return "\n".join(lines[:-1]).rstrip("\n")
     following = [ln.strip() for ln in around.next_lines if ln.strip()]
     if around.opens_lines:
         following.insert(0, around.line_suffix.strip())

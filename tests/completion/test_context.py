@@ -170,3 +170,41 @@ def test_imported_names_of_other_languages_come_from_the_index(repo: Path, tmp_p
         assert [(c.path, c.start_line) for c in defs] == [("src/geo/shapes.rs", 0)]
     finally:
         index.close()
+
+
+def test_members_and_comments_bring_only_definitions_that_fit(repo: Path, tmp_path: Path) -> None:
+    files = {
+        "store/cache.py": "CACHE = {}\n\n\ndef lookup(key):\n    return CACHE[key]\n",
+        "other/registry.py": "class Registry:\n    def lookup(self, key):\n        return self.items[key]\n",
+        "web/pages.py": "def render_page(view):\n    return f'<p>{view}</p>'\n",
+        "web/forms.py": "def clean_form(data):\n    return {k: v.strip() for k, v in data.items()}\n",
+    }
+    for rel, body in files.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(body)
+    main = "\n".join([
+        "from store import cache",
+        "",
+        "",
+        "def handler(reg, key, data):",
+        "    # the page is drawn by render_page",
+        "    found = reg.lookup(key)",
+        "    hit = cache.lookup(key)",
+        "    fields = clean_form(data)",
+        "    value = ",
+        "",
+    ])
+    (repo / "main.py").write_text(main)
+    index = RepoIndex.open(repo, IndexSettings())
+    index.update()
+    runtime = LocalRuntime(settings_for("http://127.0.0.1:9", tmp_path))
+    try:
+        engine = CompletionEngine(runtime, index, small(context_tokens=400), root=repo)
+        req = CompletionRequest(main, 8, 12, str(repo / "main.py"), "python", {})
+        defs = {c.path: c.text for c in engine.context_for(req) if c.kind == "definition"}
+        # `cache.lookup`: the module its receiver names; `clean_form`: a name in the code, defined
+        # once; not `reg.lookup` in some other class, nor `render_page` named only in a comment
+        assert set(defs) == {"store/cache.py", "web/forms.py"}, defs
+        assert "def lookup(key):" in defs["store/cache.py"]
+    finally:
+        index.close()

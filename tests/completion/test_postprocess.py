@@ -73,6 +73,9 @@ def test_cut_at_repeated_line(raw: str, expected: str) -> None:
     # a short following line only counts when the next one matches too
     ("a()\n}\nb()", around("  ", "", "}", "c()"), "a()\n}\nb()"),
     ("a()\n}\nc()", around("  ", "", "}", "c()"), "a()"),
+    # the answer's last line is the following line again, indentation and all: a block closed twice
+    ("int applyAsInt(double value);\n}", around("    ", "", "}", ""), "int applyAsInt(double value);"),
+    ("foo();\n    }", around("        ", "", "", "}"), "foo();\n    }"),  # closes the inner block
     # no following lines: unchanged
     ("a()\nb()", around("", ""), "a()\nb()"),
 ])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from codeassist.completion.tokens import EstimatingCounter, LineCounter
-from codeassist.completion.windows import START_ALIGN, check_position, cursor_window, split_lines
+from codeassist.completion.windows import START_ALIGN, check_position, cursor_window, split_lines, with_suffix
 from codeassist.errors import UsageError
 
 
@@ -85,3 +85,16 @@ def test_bad_positions_are_usage_errors(line: int, col: int, message: str) -> No
     assert lines == ["abc", "def", ""]
     with pytest.raises(UsageError, match=message):
         check_position(lines, line, col, "x.py")
+
+
+def test_a_shorter_suffix_keeps_everything_up_to_the_cursor() -> None:
+    counter = LineCounter(CountingCounter())  # a token per character and one for the line break
+    lines = [*LINES[:101], "", "", *LINES[101:]]  # blank lines right after the cursor line
+    window = cursor_window(lines, 100, 5, counter, prefix_tokens=400, suffix_tokens=400)
+    short = with_suffix(window, counter, 20)
+    assert (short.before, short.line_prefix, short.line_suffix, short.start_line) == (
+        window.before, window.line_prefix, window.line_suffix, window.start_line)
+    # the blank lines, then one line of code: at least one, even past the 20 tokens
+    assert short.next_lines == ["", "", "line_101 = 101"]
+    assert short.end_line == 104 and short.suffix_tokens == 1 + 1 + 15
+    assert window.suffix.startswith(short.suffix)
