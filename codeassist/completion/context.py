@@ -199,8 +199,9 @@ class ContextAssembler:
     def _definition_chunks(self, name: str, rel: str, modules: tuple[str, ...],
                            open_documents: Mapping[str, str], *,
                            receivers: set[str | None] | None = None) -> Iterable[ContextChunk]:
-        """Definitions of ``name`` in files of the same language: this file's and imported modules'
-        when there are any, otherwise the others if there are few (several are ambiguous). A name
+        """Definitions of ``name`` in files of the same language: this file's (it shadows the
+        others), else the imported modules', else those of files next to this one if there are few
+        (several are ambiguous); a definition anywhere else in the repository is a guess. A name
         seen only as a member (``receivers``: what it followed) is looked up in this file and in
         the module or class its receiver names (``Collections.sort``, ``http.Get``) only: without
         types, ``f.get`` defined in some other file is most likely another class's."""
@@ -216,8 +217,13 @@ class ContextAssembler:
             found = [s for s in found if s.path == rel or (named and in_modules(s.path, named))]
         elif local:  # defined in this file: that definition is the one meant (it shadows others)
             found = local
-        elif trusted or len(found) > limit:
+        elif trusted:
             found = trusted
+        else:  # not imported: only a file next to this one (a Go package, a JS or Python folder)
+            folder = rel.rpartition("/")[0]
+            found = [s for s in found if s.path.rpartition("/")[0] == folder]
+            if len(found) > limit:  # several are ambiguous
+                found = []
         ranked = sorted(found, key=lambda s: s.path != rel)
         for sym in ranked[:limit]:
             file_lines = self._docs.lines(sym.path, open_documents)
