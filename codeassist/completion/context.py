@@ -210,15 +210,15 @@ class ContextAssembler:
         limit = self.limits.defs_per_name
         scores = {s.path: in_modules(s.path, modules) for s in found}
         best = max(scores.values(), default=0)  # `geo/shapes` over any `shapes`
-        trusted = [s for s in found if s.path == rel or (best and scores[s.path] == best)]
         local = [s for s in found if s.path == rel]
+        imported = [s for s in found if best and scores[s.path] == best]
         if receivers is not None:
             named = tuple(r for r in receivers if r)
             found = [s for s in found if s.path == rel or (named and in_modules(s.path, named))]
         elif local:  # defined in this file: that definition is the one meant (it shadows others)
             found = local
-        elif trusted:
-            found = trusted
+        elif imported:
+            found = imported
         else:  # not imported: only a file next to this one (a Go package, a JS or Python folder)
             folder = rel.rpartition("/")[0]
             found = [s for s in found if s.path.rpartition("/")[0] == folder]

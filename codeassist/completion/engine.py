@@ -299,11 +299,13 @@ class CompletionEngine:
         if remember:  # a real request (a speculative one only borrows the context)
             self._last.remember(rel, window, chunks)
         mode = mode or self._caps.mode or "infill"
-        # new prompt tokens: all of them, or (the window and context already cached) the cursor
-        # line and what follows it
-        fresh = window.suffix_tokens + self._counter.line(window.line_prefix + window.line_suffix)
+        # new prompt tokens: all of them (the window's prefix includes the cursor line), or, the
+        # window and context already cached, the cursor line and what follows it
         if kept is None:
-            fresh += window.prefix_tokens + sum(self._counter.line(c.text) for c in chunks)
+            fresh = window.prefix_tokens + sum(self._counter.count(c.text) for c in chunks)
+        else:
+            fresh = self._counter.line(window.line_prefix + window.line_suffix)
+        fresh += window.suffix_tokens
         params = self._params(window, mode, fresh, typing)
         context_ms = (time.perf_counter() - started) * 1000
         if mode == "infill":

@@ -128,7 +128,7 @@ def cut_where_suffix_resumes(text: str, around: Surroundings) -> str:
     as the following one, indentation included: the model closed a block that is already closed
     (``}`` before the interface's own ``}``; a ``    }`` closing an inner block stays)."""
     lines = text.split("\n")
-    below = _first_nonblank(around.next_lines)
+    below = around.line_suffix if around.opens_lines else _first_nonblank(around.next_lines)
     if (len(lines) > 1 and below is not None and lines[-1].strip()
             and lines[-1].rstrip() == below.rstrip()):
         return "\n".join(lines[:-1]).rstrip("\n")

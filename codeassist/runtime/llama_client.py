@@ -170,7 +170,7 @@ class LlamaClient:
     def stream_complete(self, prompt: str, params: CompletionParams | None = None) -> TextStream:
         params = params or CompletionParams()
         body = {"prompt": prompt, "stream": True, **params.to_json()}
-        return self._stream_completion("/completion", body, params.timeout)
+        return self._stream_completion("/completion", body, params.timeout, params.until)
 
     async def infill(self, prefix: str, suffix: str, extra: Sequence[Mapping[str, str]] = (),
                      params: CompletionParams | None = None, *, prompt: str = "") -> Completion:

@@ -76,6 +76,8 @@ def test_cut_at_repeated_line(raw: str, expected: str) -> None:
     # the answer's last line is the following line again, indentation and all: a block closed twice
     ("int applyAsInt(double value);\n}", around("    ", "", "}", ""), "int applyAsInt(double value);"),
     ("foo();\n    }", around("        ", "", "", "}"), "foo();\n    }"),  # closes the inner block
+    # lines put above the cursor's line of code: that line is the one that follows
+    ("  foo();\n}", around("", "}", "", "x = 1"), "  foo();"),
     # no following lines: unchanged
     ("a()\nb()", around("", ""), "a()\nb()"),
 ])

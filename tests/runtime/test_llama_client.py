@@ -131,6 +131,12 @@ async def test_until_closes_the_answer_and_the_server_stops(llama_server: LlamaS
         # the answer closed early still reports what it cost, and far fewer than 400 tokens ran
         assert 0 < done.timings.predicted_n < 400 and done.timings.prompt_n > 0
         await _wait_slot_idle(client, 1, within=10.0)
+        # streamed by the caller: the same end, at the same text
+        async with client.stream_complete(CODE, params) as stream:
+            pieces = [piece async for piece in stream]
+        assert stream.result is not None and stream.result.stop_type == "done"
+        assert "".join(pieces) == done.text
+        await _wait_slot_idle(client, 1, within=10.0)
 
 
 async def test_infill_on_a_model_without_fim_raises(llama_server: LlamaServerInfo) -> None:
