@@ -30,6 +30,9 @@ from pathlib import Path
 SETS = {
     "light": "HumanEval-RandomSpanInfillingLight.jsonl.gz",  # 164 tasks, one random span each
     "multi": "HumanEval-MultiLineInfilling.jsonl.gz",  # 5,815 tasks, whole lines removed
+    # 1,033 tasks: the multi-line tasks whose hole is one whole line (the upstream
+    # HumanEval-SingleLineInfilling set is exactly these)
+    "single": "HumanEval-MultiLineInfilling.jsonl.gz",
 }
 DIR_NAME = "human-eval-infilling"
 
@@ -85,6 +88,8 @@ def load(name: str, folder: Path) -> list[Task]:
         raise SystemExit(f"unknown set {name!r}: choose one of {', '.join(SETS)}")
     with gzip.open(folder / SETS[name], "rt", encoding="utf-8") as fh:
         rows = [json.loads(line) for line in fh if line.strip()]
+    if name == "single":
+        rows = [r for r in rows if r["canonical_solution"].count("\n") <= 1]
     return [Task(r["task_id"], r["prompt"], r["suffix"], r["canonical_solution"], r["test"],
                  r["entry_point"]) for r in rows]
 

@@ -5,6 +5,9 @@ Side by side in one run, same model and same server, every task through every pa
 - ``raw-infill``: ``/infill`` with the task's prefix and suffix, the server's answer verbatim
   (FIM models only; a model without FIM tokens answers 501 and the path is left out);
 - ``raw-completion``: ``/completion`` on the prefix, the answer verbatim;
+- ``raw-infill-line`` / ``raw-completion-line``: the same requests stopped at the first line break
+  (``stop: ["\\n"]``, the line break kept when the model wrote one): what a plain client asking
+  for one line gets — the fair baseline on the single-line set, where the hole is one line;
 - ``lsp``: the engine through ``codeassist lsp`` driven by a real LSP client
   (``textDocument/inlineCompletion``); the first item is *accepted* as an editor does: its
   ``insertText`` replaces its ``range`` of the document, and the resulting file is what runs.
@@ -16,7 +19,7 @@ else. Each filled-in program runs against its tests in a subprocess with a timeo
 (``humaneval.py``). Latency is per request, as the client sees it (ms, median and p95).
 
 Usage:
-    python benchmarks/infill_bench.py --model PATH [--url URL] [--sets light,multi] [--limit N]
+    python benchmarks/infill_bench.py --model PATH [--url URL] [--sets light,single,multi] [--limit N]
         [--multi-limit N] [--seed 0] [--paths raw-infill,raw-completion,lsp] [--n-predict 128]
         [--json OUT.json]
 
@@ -54,6 +57,7 @@ import humaneval  # noqa: E402
 
 N_PREDICT = 128  # the engine's default cap
 CAP = {"n_predict": N_PREDICT}  # --n-predict: the same cap for every path
+OPTIONS: dict[str, Any] = {}  # --option KEY=VALUE: [completion] settings of the engine's paths
 GREEDY = {"temperature": 0.0, "top_k": 1, "top_p": 1.0, "min_p": 0.0, "repeat_penalty": 1.0, "seed": 0}
 
 
@@ -83,7 +87,10 @@ class PathResult:
 # ---- raw paths ---------------------------------------------------------------------------------
 async def raw(http: httpx.AsyncClient, url: str, path: str, task: humaneval.Task) -> tuple[str, float]:
     body: dict[str, Any] = {"n_predict": CAP["n_predict"], "cache_prompt": True, "stream": False, **GREEDY}
-    if path == "raw-infill":
+    one_line = path.endswith("-line")
+    if one_line:
+        body["stop"] = ["\n"]
+    if path.startswith("raw-infill"):
         body.update(input_prefix=task.prompt, input_suffix=task.suffix, input_extra=[])
         endpoint = "/infill"
     else:
@@ -95,7 +102,11 @@ async def raw(http: httpx.AsyncClient, url: str, path: str, task: humaneval.Task
     if response.status_code == 501:
         raise NotImplementedError(response.text)
     response.raise_for_status()
-    return str(response.json().get("content", "")), elapsed
+    data = response.json()
+    content = str(data.get("content", ""))
+    if one_line and data.get("stop_type") == "word":  # it wrote the line break the stop swallowed
+        content += "\n"
+    return content, elapsed
 
 
 # ---- the engine through the LSP ----------------------------------------------------------------
@@ -123,8 +134,8 @@ async def open_lsp(root: Path, url: str, layout: str | None,
         print(f"  server says: {params.message}", file=sys.stderr)
 
     await client.start_io(sys.executable, "-m", "codeassist", "lsp")
-    completion = completion if completion is not None else {"debounce_ms": 0, "timeout": 300,
-                                                            "n_predict": CAP["n_predict"]}
+    completion = dict(completion) if completion is not None else {
+        "debounce_ms": 0, "timeout": 300, "n_predict": CAP["n_predict"], **OPTIONS}
     if layout is not None:
         completion.update(mode="completion", prompt=layout)
     caps = types.ClientCapabilities(
@@ -264,7 +275,8 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="GGUF to serve (default: the configured model)")
     parser.add_argument("--url", default="", help="a running llama-server instead of starting one")
     parser.add_argument("--sets", default="light,multi")
-    parser.add_argument("--limit", type=int, default=None, help="tasks of the light set (fixed-seed sample)")
+    parser.add_argument("--limit", type=int, default=None,
+                        help="tasks of the light and single-line sets (fixed-seed sample)")
     parser.add_argument("--multi-limit", type=int, default=40,
                         help="tasks of the multi-line set (fixed-seed sample; 0: all 5,815)")
     parser.add_argument("--seed", type=int, default=0)
@@ -272,18 +284,27 @@ def main() -> None:
     parser.add_argument("--data", default=None, help="folder with the HumanEval infilling files")
     parser.add_argument("--json", default=None, help="write the summary and per-task results here")
     parser.add_argument("--n-predict", type=int, default=N_PREDICT, help="generation cap of every path")
+    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                        help="a [completion] setting for the engine's paths, e.g. latency_ms=0 (JSON value)")
     args = parser.parse_args()
+    for option in args.option:
+        key, _, value = option.partition("=")
+        try:
+            OPTIONS[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            OPTIONS[key.strip()] = value
     CAP["n_predict"] = args.n_predict
     folder = humaneval.data_dir(args.data)
     paths = [p.strip() for p in args.paths.split(",") if p.strip()]
     report: dict[str, Any] = {"model": args.model or "(configured)", "paths": paths, "seed": args.seed,
+                              "options": OPTIONS,
                               "n_predict": args.n_predict, "sets": {}}
     details: dict[str, Any] = {}
     with llama_server(args.url, args.model) as url, tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / ".git").mkdir()  # the repository root of the LSP server: nothing else in it
         for name in [s.strip() for s in args.sets.split(",") if s.strip()]:
-            limit = args.limit if name == "light" else args.multi_limit
+            limit = args.limit if name in ("light", "single") else args.multi_limit
             tasks = humaneval.sample(humaneval.load(name, folder), limit, args.seed)
             print(f"{name}: {len(tasks)} tasks x {len(paths)} paths", file=sys.stderr)
             started = time.perf_counter()

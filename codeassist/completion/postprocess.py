@@ -12,6 +12,7 @@ _OPENERS = "([{"
 _CLOSERS = ")]}"
 _BLOCK_OPENERS = (":", "{", "(", "[")
 _LINE_OPENERS = (":", "{")
+_FLOW_ENDS = frozenset({"return", "raise", "break", "continue", "throw", "goto"})
 
 
 @dataclass(frozen=True)
@@ -318,39 +319,78 @@ def _following_line(around: Surroundings) -> str | None:
 
 
 def stop_at_suffix_scope(text: str, around: Surroundings) -> str:
-    """For a model that saw the suffix: the filled-in lines end at the first line indented less
-    than the code that follows the hole (what comes after an answer that does not stop: test
-    calls at column 0, another function, a Markdown fence). A line that opens a nested block
-    (``for x in y:`` leading down to the code) is no end, unless it is at column 0 or its block
-    ends inside the answer. Unlike
-    :func:`stop_at_scope_end` the answer may leave the cursor's block when the code after it does
-    (the hole after ``return False`` in an ``if`` goes on in the function body). It applies even
-    when the model ended the answer itself: small models end after a fence and an explanation.
+    """For a model that saw the suffix: where the filled-in lines end, read from indentation.
+
+    The code after the hole (at width ``base``) can follow an answer line only if that line opens
+    a block and ``base`` is deeper (the code is its body), or it opens none and ``base`` is not
+    deeper: the answer may end after such a line (a *fit*). The answer is past the hole, whatever
+    follows, at its first line indented less than both where it started and the code after it
+    (test calls at column 0, another function, a Markdown fence); the hole may leave the cursor's
+    block when that code does (after ``return False`` in an ``if``). An answer the model ended
+    itself ends there. One that does not end (this model writes on to its cap) ends at its last
+    fit, or earlier where it visibly writes what the document already has:
+
+    - a block opener whose body the answer writes at the code's own level: that code *is* the body
+      (``for i in range(2, n):`` above ``        is_prime = True``);
+    - an answer that started deeper than the code and comes back to its level: the document
+      already goes on there (``i += 1`` in a loop, then ``return result`` above ``result = ...``);
+    - a later line at the code's level that ends the block's flow (``return``, ``raise``,
+      ``break``...): the code after the hole would never run.
+
     Mid-line (one line) nothing changes; with nothing after the hole: :func:`_stop_at_top_level`."""
     following = _following_line(around)
     if following is None:
         return text if around.mid_line else _stop_at_top_level(text, around)
     base = indent_width(following)
     lines = text.split("\n")
-    opener: tuple[int, int] | None = None  # (line, width) of a nested block leading down to the code
-    cut: int | None = None
-    for i, line in enumerate(lines[1:], start=1):
-        width = indent_width(line)
-        if not line.strip():
-            continue
-        if opener is not None and width <= opener[1]:
-            cut = opener[0]  # that block ended inside the answer: it led nowhere
+    first = _first_content(lines)
+    widths = [indent_width(around.line_prefix + ln if i == 0 else ln) for i, ln in enumerate(lines)]
+    start = widths[first]
+    content = [i for i, ln in enumerate(lines) if i >= first and ln.strip()]
+    bound = next((i for i in content[1:] if widths[i] < min(base, start) or widths[i] == 0 < base),
+                 len(lines))
+    kept = [i for i in content if i < bound]
+    fits = [i for i in kept if _fits(lines[i], widths[i], base)]
+    if around.trusted_extent or not fits:
+        if bound == len(lines):
+            return text
+        return _lines_up_to(lines, bound, around)
+    cut = fits[-1] + 1
+    for n, i in enumerate(kept):
+        if n > 0 and widths[i] == base and _ends_flow(lines[i]):
+            cut = min(cut, i)  # the code after the hole, in the same block, would never run
             break
-        if width >= base:
+        if i not in fits or n + 1 == len(kept):
             continue
-        if width > 0 and line.rstrip().endswith(_LINE_OPENERS):
-            opener = opener or (i, width)
-            continue
-        cut = opener[0] if opener is not None else i
-        break
-    if cut is None:
-        return text
-    return "\n".join(lines[:cut]).rstrip("\n") + ("\n" if around.opens_lines else "")
+        after = widths[kept[n + 1]]
+        if (_opens_block(lines[i]) and after >= base) or (start > base and after <= base):
+            cut = min(cut, i + 1)
+            break
+    return text if cut == len(lines) else _lines_up_to(lines, cut, around)
+
+
+def _ends_flow(line: str) -> bool:
+    """``return``, ``raise``, ``break``... : nothing after it in its block runs."""
+    words = line.split(None, 1)
+    return bool(words) and words[0].rstrip(";") in _FLOW_ENDS
+
+
+def _lines_up_to(lines: list[str], end: int, around: Surroundings) -> str:
+    return "\n".join(lines[:end]).rstrip("\n") + ("\n" if around.opens_lines else "")
+
+
+def _opens_block(line: str) -> bool:
+    return line.rstrip().endswith(_LINE_OPENERS)
+
+
+def _fits(line: str, width: int, base: int) -> bool:
+    """Whether code indented ``base`` may follow ``line`` (indented ``width``)."""
+    return base > width if _opens_block(line) else base <= width
+
+
+def _first_content(lines: list[str]) -> int:
+    """The index of the answer's first line with code (0 when there is none)."""
+    return next((i for i, line in enumerate(lines) if line.strip()), 0)
 
 
 def _stop_at_top_level(text: str, around: Surroundings) -> str:

@@ -299,10 +299,40 @@ def test_replaced_suffix(text: str, line_suffix: str, covered: int) -> None:
     # a nested block leading down to the code after the hole is no end
     ("\n    for x in xs:\n        if x:\n", fim("    total = 0", "", "            total += x", stop="limit"),
      "\n    for x in xs:\n        if x:"),
-    # ... but a nested block that ends inside the answer led nowhere: cut at its opener
+    # ... a chain of them, statements in between, down to the code
+    ("    for a in xs:\n        for b in xs:\n            if a != b:\n                d = a - b\n"
+     "                if d < t:\n", fim("", "                    return True", stop="limit"),
+     "    for a in xs:\n        for b in xs:\n            if a != b:\n                d = a - b\n"
+     "                if d < t:\n"),
+    # a block opener whose body the answer writes at the level of the code after the hole: that
+    # code is the body, the opener is the hole
+    ("    for i in range(2, n):\n        if all(i % j for j in range(2, i)):\n            p.append(i)\n",
+     fim("", "        is_prime = True", "        for j in range(2, i):", stop="limit"),
+     "    for i in range(2, n):\n"),
     (" i < n:\n        i += 1\n    if n > 1:\n        f(n)\n    return f\n",
-     fim("    while", "", "        if n % i:", stop="limit"),
-     " i < n:\n        i += 1"),
+     fim("    while", "", "        if n % i:", stop="limit"), " i < n:"),
+    # ... not when the model ended the answer itself: where it stops is meant
+    ("    for i in range(2, n):\n        if i % 2:\n            p.append(i)\n",
+     fim("", "        is_prime = True", stop="eos"),
+     "    for i in range(2, n):\n        if i % 2:\n            p.append(i)\n"),
+    # an answer that starts deeper than the code after the hole and comes back to its level has
+    # left the hole: the document goes on there
+    ("        i += 1\n    return result\n", fim("", "    result = sum(digits)", stop="limit"),
+     "        i += 1\n"),
+    ("            t = xs.count(x)\n    return counts\n", fim("", "    if t > 0:", "        d[x] = t",
+                                                             stop="limit"),
+     "            t = xs.count(x)\n"),
+    # a later line at the level of the code after the hole that ends the flow: that code would
+    # never run, so the hole ended before it
+    ("    d = 'abc'\n    return encrypt(s)\n", fim("", "    out = ''", "    for c in s:", stop="limit"),
+     "    d = 'abc'\n"),
+    ("  n++;\n  return n;\n", fim("", "  log(n);", stop="limit"), "  n++;\n"),
+    # ... deeper, it ends only its own block
+    ("    if x:\n        return 1\n", fim("", "    y = 2", stop="limit"), "    if x:\n        return 1\n"),
+    # ... it may dedent on its way while still deeper than that code
+    ("            if c:\n                n += 1\n        total += n\n    return total\n",
+     fim("", "    return total // 2", stop="limit"),
+     "            if c:\n                n += 1\n        total += n\n"),
     # nothing after the hole (end of file): the answer may dedent within the block and ends at
     # its first line at column 0
     ("            end = center\n    return begin\n\n\ndef poly(xs):\n    pass",
