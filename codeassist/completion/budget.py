@@ -109,7 +109,7 @@ class PromptBudget:
     def windows(self, configured: Windows) -> Windows:
         """The most each part may take: ``configured``, with the parts held to their shares of the
         budget (suffix a quarter, context a fifth, the prefix the rest). What a part leaves unused
-        goes to the others (:meth:`prefix_for`, :meth:`context_for`)."""
+        goes to the others (:meth:`prefix_for`, :meth:`context_for`, :meth:`context_left`)."""
         tokens = self.tokens
         if tokens is None or configured.total <= tokens:
             return configured
@@ -126,6 +126,13 @@ class PromptBudget:
             return configured.prefix
         reserve = self.windows(configured).context if has_context else 0
         return max(32, min(configured.prefix, tokens - suffix_used - reserve))
+
+    def context_left(self, configured: Windows, used: int) -> int:
+        """What the context, ``used`` tokens of it sent, leaves of the share :meth:`prefix_for`
+        kept for it: the prefix may take that too (0 without a budget)."""
+        if self.tokens is None or configured.context <= 0:
+            return 0
+        return max(0, self.windows(configured).context - used)
 
     def context_for(self, configured: Windows, window_used: int) -> int:
         """Context tokens once the cursor window is cut (``window_used`` tokens)."""

@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _KIND_ORDER = {"definition": 0, "similar": 1, "open": 1, "edit": 2}
 _MIN_CHUNK_TOKENS = 16
+CHUNK_OVERHEAD_TOKENS = 4  # a chunk's file separator and name in the prompt
 
 
 class SymbolLike(Protocol):
@@ -350,7 +351,7 @@ class _Picker:
             body = chunk.text.strip()
             if not body or body in self._seen or body in self._window_text or self._overlaps(chunk):
                 continue
-            cost = self._counter.count(chunk.text) + 4
+            cost = self._counter.count(chunk.text) + CHUNK_OVERHEAD_TOKENS
             if cost > self.left:
                 continue
             self.left -= cost

@@ -20,7 +20,12 @@ from codeassist.completion import chat_prompt
 from codeassist.completion.budget import PromptBudget, Windows
 from codeassist.completion.cache import CompletionCache
 from codeassist.completion.capabilities import Capabilities, Mode
-from codeassist.completion.context import ContextAssembler, ContextLimits, DefinitionSource
+from codeassist.completion.context import (
+    CHUNK_OVERHEAD_TOKENS,
+    ContextAssembler,
+    ContextLimits,
+    DefinitionSource,
+)
 from codeassist.completion.files import DocumentStore
 from codeassist.completion.neighbours import LastPosition
 from codeassist.completion.postprocess import Surroundings, answer_complete, postprocess, replaced_suffix
@@ -41,6 +46,7 @@ from codeassist.completion.windows import (
     check_position,
     cursor_window,
     split_lines,
+    widened,
     with_suffix,
 )
 from codeassist.config import CompletionSettings
@@ -182,7 +188,7 @@ class CompletionEngine:
         sent = with_suffix(window, self._counter, TYPING_SUFFIX_TOKENS) if typing else window
         prepared = self._prepare(request, lines, sent, typing=typing, remember=not speculative)
         with affinity(rel):  # a pool of servers keeps each document on one (its prompt cache)
-            answer, prepared = await self._send(client, prepared, request, lines)
+            answer, prepared = await self._send(client, prepared, request, lines, sent)
         around = replace(_surroundings(window), suffix_seen=prepared.sees_suffix, stop=answer.stop_type)
         raw = answer.text
         if prepared.layout in CHAT_VARIANTS:
@@ -298,6 +304,13 @@ class CompletionEngine:
         chunks = kept if kept is not None else tuple(self.assemble_context(request, lines, window))
         if remember:  # a real request (a speculative one only borrows the context)
             self._last.remember(rel, window, chunks)
+        # the context's share that the context left unused goes to the lines above the window
+        used = sum(self._counter.count(c.text) + CHUNK_OVERHEAD_TOKENS for c in chunks)
+        wider = widened(window, lines, self._counter, self._budget.context_left(self._configured(), used))
+        if wider is not window:  # nothing twice: a chunk of this file the wider window now holds
+            window = wider
+            chunks = tuple(c for c in chunks if c.path != rel or c.end_line <= window.start_line
+                           or c.start_line >= window.end_line)
         mode = mode or self._caps.mode or "infill"
         # new prompt tokens: all of them (the window's prefix includes the cursor line), or, the
         # window and context already cached, the cursor line and what follows it
@@ -342,7 +355,7 @@ class CompletionEngine:
                                 timeout=self.settings.timeout)
 
     async def _send(self, client: ModelBackend, prepared: PreparedRequest, request: CompletionRequest,
-                    lines: list[str]) -> tuple[Completion, PreparedRequest]:
+                    lines: list[str], window: CursorWindow) -> tuple[Completion, PreparedRequest]:
         if prepared.infill is not None:
             p = prepared.infill
             try:
@@ -350,7 +363,7 @@ class CompletionEngine:
             except InfillUnsupportedError:
                 log.info("the model has no FIM tokens: using prompt-built completions on /completion")
                 self._caps.mode = "completion"
-                prepared = self._prepare(request, lines, prepared.window, "completion", remember=True)
+                prepared = self._prepare(request, lines, window, "completion", remember=True)
             else:
                 self._caps.mode = "infill"
                 return answer, prepared

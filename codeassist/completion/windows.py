@@ -25,6 +25,7 @@ class CursorWindow:
     end_line: int  # one past the last line of the window
     prefix_tokens: int
     suffix_tokens: int
+    prefix_limit: int = 0  # the budget the lines above were cut to (``prefix_tokens`` of the cut)
 
     @property
     def prefix(self) -> str:
@@ -115,4 +116,19 @@ def cursor_window(
     return CursorWindow(
         before=before, line_prefix=current[:col], line_suffix=current[col:], after=after,
         line=line, start_line=start, end_line=end, prefix_tokens=used, suffix_tokens=after_used,
+        prefix_limit=prefix_tokens,
     )
+
+
+def widened(window: CursorWindow, lines: list[str], counter: LineCounter, extra: int) -> CursorWindow:
+    """``window`` with ``extra`` more tokens of lines above it (cut and snapped as
+    :func:`cursor_window` cuts them; the lines from the cursor line on stay as they are)."""
+    if extra <= 0 or window.start_line == 0:
+        return window
+    wider = cursor_window(lines, window.line, len(window.line_prefix), counter,
+                          prefix_tokens=window.prefix_limit + extra, suffix_tokens=0)
+    if wider.start_line >= window.start_line:
+        return window
+    # the limit stays the first cut's: widening the same window by as much again gives the same
+    return replace(window, before=wider.before, start_line=wider.start_line,
+                   prefix_tokens=wider.prefix_tokens)

@@ -27,6 +27,11 @@ def test_what_one_part_leaves_unused_goes_to_the_others() -> None:
     # a short file: the context may take what the window left
     assert budget.context_for(CONFIGURED, 50) == tokens - 50
     assert budget.context_for(CONFIGURED, tokens + 5) == 0
+    # context that took less than its share leaves the rest to the prefix; without a budget nothing
+    assert budget.context_left(CONFIGURED, 0) == shares.context
+    assert budget.context_left(CONFIGURED, shares.context - 7) == 7
+    assert budget.context_left(CONFIGURED, shares.context + 7) == 0
+    assert PromptBudget(0).context_left(CONFIGURED, 0) == 0
 
 
 def test_a_fast_server_gets_the_configured_windows() -> None:

@@ -90,3 +90,42 @@ async def test_generation_stops_when_the_answer_leaves_the_hole(qwen_server: str
         assert result.timings.predicted_tokens < 48, result.timings
     finally:
         await runtime.aclose()
+
+
+
+def _long_function() -> str:
+    """A function above a docstring longer than the latency budget leaves the window."""
+    # short lines: the share the context leaves is many lines, more than the window's start moves by
+    examples = "".join(f"    {c}\n" for c in range(-40, 120, 2))
+    return ("def convert(degrees_celsius):\n"
+            '    """Convert a temperature to degrees Fahrenheit.\n\n'
+            f"{examples}"
+            '    """\n'
+            "    return \n")
+
+
+async def test_context_that_is_not_there_leaves_its_share_to_the_lines_above(qwen_server: str,
+                                                                              tmp_path: Path) -> None:
+    text = _long_function()
+    request = CompletionRequest(text, len(text.split("\n")) - 2, 11, "convert.py", "python")
+    runtime = LocalRuntime(settings_for(qwen_server, tmp_path))
+    try:
+        # the defaults' budget on a CPU (~190 prompt tokens, fewer than the docstring's), once
+        # with a context share and nothing in the repository to fill it, once without a share
+        budgeted = {"n_predict": 24, "latency_ms": 1500, "debounce_ms": 150, "prefix_tokens": 768,
+                    "suffix_tokens": 256}
+        shared = CompletionEngine(runtime, None, small(**budgeted, context_tokens=512))
+        unshared = CompletionEngine(runtime, None, small(**budgeted, context_tokens=0))
+        prepared = await shared.prepare(request)
+        assert prepared.infill is not None and not prepared.chunks
+        assert "def convert" not in prepared.infill.prefix  # the budget cut the window
+        assert shared.windows().context > 0  # a share was kept for context...
+        alone = await unshared.prepare(request)
+        assert alone.infill is not None
+        assert prepared.infill.prefix == alone.infill.prefix  # ...and went to the lines above
+        assert prepared.window.prefix_tokens > shared.windows().prefix
+        result = await shared.complete(request)
+        budget = shared.budget.tokens
+        assert budget is not None and result.timings.prompt_tokens <= budget + 16, result.timings
+    finally:
+        await runtime.aclose()

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from codeassist.completion.tokens import EstimatingCounter, LineCounter
-from codeassist.completion.windows import START_ALIGN, check_position, cursor_window, split_lines, with_suffix
+from codeassist.completion.windows import (
+    START_ALIGN,
+    check_position,
+    cursor_window,
+    split_lines,
+    widened,
+    with_suffix,
+)
 from codeassist.errors import UsageError
 
 
@@ -98,3 +105,19 @@ def test_a_shorter_suffix_keeps_everything_up_to_the_cursor() -> None:
     assert short.next_lines == ["", "", "line_101 = 101"]
     assert short.end_line == 104 and short.suffix_tokens == 1 + 1 + 15
     assert window.suffix.startswith(short.suffix)
+
+
+def test_a_widened_window_takes_more_lines_above_and_keeps_the_rest() -> None:
+    counter = LineCounter(CountingCounter())
+    window = cursor_window(LINES, 150, 5, counter, prefix_tokens=15 * 20, suffix_tokens=15 * 5)
+    wider = widened(window, LINES, counter, 15 * 16)
+    assert wider.start_line < window.start_line and wider.start_line % START_ALIGN == 0
+    assert wider.before.endswith(window.before) and wider.prefix_tokens <= 15 * 36 + 15
+    assert (wider.line_prefix, wider.suffix, wider.end_line) == (window.line_prefix, window.suffix,
+                                                                  window.end_line)
+    # widening is from the first cut: the same window widened twice is widened once
+    assert widened(wider, LINES, counter, 15 * 16) == wider
+    # nothing to add, or nothing left above: the window itself
+    assert widened(window, LINES, counter, 0) is window
+    top = cursor_window(LINES, 3, 0, counter, prefix_tokens=10_000, suffix_tokens=0)
+    assert widened(top, LINES, counter, 500) is top
