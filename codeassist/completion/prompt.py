@@ -21,7 +21,9 @@ Variant = Literal["headers", "bare", "headers_suffix", "chat_hole", "hybrid"]
 VARIANTS: tuple[Variant, ...] = ("headers", "bare", "headers_suffix", "chat_hole", "hybrid")
 CHAT_VARIANTS: tuple[Variant, ...] = ("chat_hole", "hybrid")  # chat_prompt.py: need a chat template
 DEFAULT_VARIANT: Variant = "headers"  # base models (no chat template)
-INSTRUCT_VARIANT: Variant = "headers"  # instruct models too: it measured best (docs/completion.md)
+# instruct models: the code after the cursor as a block before the prefix measured best with
+# an instruct model forced off FIM (docs/completion.md, "FIM-less layouts for instruct models")
+INSTRUCT_VARIANT: Variant = "headers_suffix"
 
 _HASH_COMMENT = frozenset({"python", "ruby", "bash", "shell", "sh", "perl", "r", "toml", "yaml",
                            "makefile", "dockerfile", "elixir", "julia", "nim", "powershell"})

@@ -23,7 +23,7 @@ MAIN = "\n".join([
 ])
 
 
-@pytest.mark.parametrize("layout", ["headers", "chat_hole", "hybrid"])
+@pytest.mark.parametrize("layout", ["headers", "headers_suffix", "chat_hole", "hybrid"])
 async def test_each_layout_completes_the_line(qwen_server: str, tmp_path: Path, layout: str) -> None:
     runtime = LocalRuntime(settings_for(qwen_server, tmp_path))
     try:
@@ -35,6 +35,9 @@ async def test_each_layout_completes_the_line(qwen_server: str, tmp_path: Path, 
         assert prepared.layout == layout
         if layout == "headers":
             assert prepared.prompt.endswith("# main.py\ndef area(width, height):\n    return ")
+        elif layout == "headers_suffix":  # the code after the cursor first, as a block of its own
+            assert prepared.prompt == ("# main.py (the code after the cursor)\nassert area(2, 3) == 6\n\n"
+                                       "# main.py\ndef area(width, height):\n    return ")
         else:  # Qwen's own template (ChatML), the cursor marked in the user turn
             assert prepared.prompt.startswith("<|im_start|>system\n")
             assert "    return <CURSOR>\n" in prepared.prompt
@@ -81,5 +84,17 @@ async def test_the_budget_learns_the_server_speed(qwen_server: str, tmp_path: Pa
         assert speed > 0  # prompt tokens per second, as the server reported them
         after = engine.windows()
         assert after.total <= max(MIN_TOKENS, speed * 1.5)  # the next prompt fits 1.5 s at that speed
+    finally:
+        await runtime.aclose()
+
+
+async def test_an_instruct_model_gets_the_code_after_the_cursor_by_default(qwen_server: str,
+                                                                          tmp_path: Path) -> None:
+    runtime = LocalRuntime(settings_for(qwen_server, tmp_path))
+    try:  # Qwen's GGUF has a chat template: an instruct model, as Gemma 4 is
+        engine = CompletionEngine(runtime, None, small(n_predict=24, mode="completion", prompt="auto"))
+        prepared = await engine.prepare(CompletionRequest(MAIN, 1, 11, "main.py", "python"))
+        assert prepared.layout == "headers_suffix"
+        assert prepared.prompt.startswith("# main.py (the code after the cursor)\nassert area(2, 3) == 6\n")
     finally:
         await runtime.aclose()
