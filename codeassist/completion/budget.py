@@ -134,6 +134,14 @@ class PromptBudget:
             return 0
         return max(0, self.windows(configured).context - used)
 
+    def prefix_alone(self, configured: Windows, context_used: int) -> int:
+        """Prefix tokens for a prompt that shows no suffix: the budget after the context sent
+        (``context_used`` tokens); without a budget the configured size."""
+        tokens = self.tokens
+        if tokens is None:
+            return configured.prefix
+        return max(32, min(configured.prefix, tokens - context_used))
+
     def context_for(self, configured: Windows, window_used: int) -> int:
         """Context tokens once the cursor window is cut (``window_used`` tokens)."""
         tokens = self.tokens

@@ -31,12 +31,12 @@ from codeassist.completion.neighbours import LastPosition
 from codeassist.completion.postprocess import Surroundings, answer_complete, postprocess, replaced_suffix
 from codeassist.completion.prompt import (
     CHAT_VARIANTS,
-    DEFAULT_VARIANT,
-    INSTRUCT_VARIANT,
+    SUFFIX_VARIANTS,
     InfillPrompt,
     Variant,
     completion_prompt,
     infill_prompt,
+    pick_layout,
 )
 from codeassist.completion.snippet import SnippetWriter
 from codeassist.completion.tokens import EstimatingCounter, LineCounter, TokenCounter
@@ -304,30 +304,33 @@ class CompletionEngine:
         chunks = kept if kept is not None else tuple(self.assemble_context(request, lines, window))
         if remember:  # a real request (a speculative one only borrows the context)
             self._last.remember(rel, window, chunks)
-        # the context's share that the context left unused goes to the lines above the window
+        mode = mode or self._caps.mode or "infill"
+        layout = pick_layout(self.variant, self._caps.template is not None) if mode == "completion" else None
+        shows_suffix = layout is None or layout in SUFFIX_VARIANTS
+        # what the context left of its share goes to the lines above the window, and so does the
+        # suffix's share when the prompt does not show the suffix
         used = sum(self._counter.count(c.text) + CHUNK_OVERHEAD_TOKENS for c in chunks)
-        wider = widened(window, lines, self._counter, self._budget.context_left(self._configured(), used))
+        configured = self._configured()
+        extra = (self._budget.context_left(configured, used) if shows_suffix
+                 else self._budget.prefix_alone(configured, used) - window.prefix_limit)
+        wider = widened(window, lines, self._counter, extra)
         if wider is not window:  # nothing twice: a chunk of this file the wider window now holds
             window = wider
             chunks = tuple(c for c in chunks if c.path != rel or c.end_line <= window.start_line
                            or c.start_line >= window.end_line)
-        mode = mode or self._caps.mode or "infill"
         # new prompt tokens: all of them (the window's prefix includes the cursor line), or, the
         # window and context already cached, the cursor line and what follows it
         if kept is None:
             fresh = window.prefix_tokens + sum(self._counter.count(c.text) for c in chunks)
         else:
             fresh = self._counter.line(window.line_prefix + window.line_suffix)
-        fresh += window.suffix_tokens
+        fresh += window.suffix_tokens if shows_suffix else 0
         params = self._params(window, mode, fresh, typing)
         context_ms = (time.perf_counter() - started) * 1000
-        if mode == "infill":
+        if layout is None:
             params = replace(params, until=_until(window, suffix_seen=True))
             return PreparedRequest(mode, window, chunks, params, infill=infill_prompt(window, chunks),
                                    context_ms=context_ms)
-        layout = self.variant or (INSTRUCT_VARIANT if self._caps.template else DEFAULT_VARIANT)
-        if layout in CHAT_VARIANTS and self._caps.template is None:
-            layout = DEFAULT_VARIANT  # no chat template to put the turn in: a prefix continuation
         if layout in CHAT_VARIANTS:
             assert self._caps.template is not None
             prompt = chat_prompt.chat_prompt(self._caps.template, window, chunks, rel, request.language,

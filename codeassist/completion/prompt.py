@@ -20,6 +20,8 @@ from codeassist.completion.windows import CursorWindow
 Variant = Literal["headers", "bare", "headers_suffix", "chat_hole", "hybrid"]
 VARIANTS: tuple[Variant, ...] = ("headers", "bare", "headers_suffix", "chat_hole", "hybrid")
 CHAT_VARIANTS: tuple[Variant, ...] = ("chat_hole", "hybrid")  # chat_prompt.py: need a chat template
+# the layouts whose prompt holds code after the cursor (the others spend no tokens on it)
+SUFFIX_VARIANTS: tuple[Variant, ...] = ("headers_suffix", *CHAT_VARIANTS)
 DEFAULT_VARIANT: Variant = "headers"  # base models (no chat template)
 # instruct models: the code after the cursor as a block before the prefix measured best with
 # an instruct model forced off FIM (docs/completion.md, "FIM-less layouts for instruct models")
@@ -51,6 +53,15 @@ def infill_prompt(window: CursorWindow, chunks: Sequence[ContextChunk]) -> Infil
     extra = tuple({"filename": c.path, "text": c.text + "\n"} for c in chunks)
     return InfillPrompt(prefix=window.before, suffix=window.suffix, prompt=window.line_prefix,
                         extra=extra)
+
+
+def pick_layout(configured: Variant | None, has_template: bool) -> Variant:
+    """The ``/completion`` prompt's layout: the configured one, or the measured default of the
+    model's kind; a chat layout needs the model's chat template."""
+    layout = configured or (INSTRUCT_VARIANT if has_template else DEFAULT_VARIANT)
+    if layout in CHAT_VARIANTS and not has_template:
+        return DEFAULT_VARIANT  # no chat template to put the turn in: a prefix continuation
+    return layout
 
 
 def completion_prompt(window: CursorWindow, chunks: Sequence[ContextChunk], path: str, language: str,

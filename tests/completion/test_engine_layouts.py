@@ -98,3 +98,26 @@ async def test_an_instruct_model_gets_the_code_after_the_cursor_by_default(qwen_
         assert prepared.prompt.startswith("# main.py (the code after the cursor)\nassert area(2, 3) == 6\n")
     finally:
         await runtime.aclose()
+
+
+async def test_a_prompt_without_the_suffix_spends_its_share_on_the_lines_above(qwen_server: str,
+                                                                               tmp_path: Path) -> None:
+    # a docstring longer than the CPU defaults' ~190 prompt tokens, code after the cursor
+    doc = "".join(f"    {c}\n" for c in range(200))
+    below = "".join(f"print(convert({c}))\n" for c in range(100))
+    text = f'def convert(degrees):\n    """Values:\n{doc}    """\n    return \n\n\n{below}'
+    request = CompletionRequest(text, text.split("\n").index("    return "), 11, "convert.py", "python")
+    runtime = LocalRuntime(settings_for(qwen_server, tmp_path))
+    try:
+        budgeted = {"n_predict": 24, "latency_ms": 1500, "debounce_ms": 150, "prefix_tokens": 768,
+                    "context_tokens": 512, "mode": "completion", "prompt": "headers"}
+        engine = CompletionEngine(runtime, None, small(**budgeted, suffix_tokens=256))
+        prepared = await engine.prepare(request)
+        assert "print(convert(" not in prepared.prompt and "def convert" not in prepared.prompt
+        assert engine.windows().suffix > 0  # a share was kept for the suffix...
+        # ...and, as no suffix is shown, went to the lines above: as if none had been configured
+        alone = await CompletionEngine(runtime, None, small(**budgeted, suffix_tokens=0)).prepare(request)
+        assert prepared.prompt == alone.prompt
+        assert prepared.window.prefix_tokens > engine.windows().prefix
+    finally:
+        await runtime.aclose()
