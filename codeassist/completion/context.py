@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _KIND_ORDER = {"definition": 0, "similar": 1, "open": 1, "edit": 2}
 _MIN_CHUNK_TOKENS = 16
-CHUNK_OVERHEAD_TOKENS = 4  # a chunk's file separator and name in the prompt
+_CHUNK_OVERHEAD_TOKENS = 4  # a chunk's file separator and name in the prompt
 
 
 class SymbolLike(Protocol):
@@ -339,10 +339,7 @@ class _Picker:
         return self.left < _MIN_CHUNK_TOKENS
 
     def _overlaps(self, chunk: ContextChunk) -> bool:
-        if chunk.path == self._path and chunk.start_line < self._window.end_line \
-                and chunk.end_line > self._window.start_line:
-            return True
-        return any(_overlap(c, chunk) for c in self.chunks)
+        return in_window(chunk, self._path, self._window) or any(_overlap(c, chunk) for c in self.chunks)
 
     def add_all(self, chunks: Iterable[ContextChunk]) -> None:
         for chunk in chunks:
@@ -351,12 +348,22 @@ class _Picker:
             body = chunk.text.strip()
             if not body or body in self._seen or body in self._window_text or self._overlaps(chunk):
                 continue
-            cost = self._counter.count(chunk.text) + CHUNK_OVERHEAD_TOKENS
+            cost = chunk_cost(self._counter, chunk)
             if cost > self.left:
                 continue
             self.left -= cost
             self._seen.add(body)
             self.chunks.append(chunk)
+
+
+def chunk_cost(counter: LineCounter, chunk: ContextChunk) -> int:
+    """Prompt tokens a chunk takes: its text, its file separator and name."""
+    return counter.count(chunk.text) + _CHUNK_OVERHEAD_TOKENS
+
+
+def in_window(chunk: ContextChunk, path: str, window: CursorWindow) -> bool:
+    """Whether ``chunk`` holds lines of the cursor window of ``path``."""
+    return chunk.path == path and chunk.start_line < window.end_line and chunk.end_line > window.start_line
 
 
 def _language(path: str) -> str:

@@ -21,10 +21,11 @@ from codeassist.completion.budget import PromptBudget, Windows
 from codeassist.completion.cache import CompletionCache
 from codeassist.completion.capabilities import Capabilities, Mode
 from codeassist.completion.context import (
-    CHUNK_OVERHEAD_TOKENS,
     ContextAssembler,
     ContextLimits,
     DefinitionSource,
+    chunk_cost,
+    in_window,
 )
 from codeassist.completion.files import DocumentStore
 from codeassist.completion.neighbours import LastPosition
@@ -309,15 +310,14 @@ class CompletionEngine:
         shows_suffix = layout is None or layout in SUFFIX_VARIANTS
         # what the context left of its share goes to the lines above the window, and so does the
         # suffix's share when the prompt does not show the suffix
-        used = sum(self._counter.count(c.text) + CHUNK_OVERHEAD_TOKENS for c in chunks)
+        used = sum(chunk_cost(self._counter, c) for c in chunks)
         configured = self._configured()
         extra = (self._budget.context_left(configured, used) if shows_suffix
                  else self._budget.prefix_alone(configured, used) - window.prefix_limit)
         wider = widened(window, lines, self._counter, extra)
         if wider is not window:  # nothing twice: a chunk of this file the wider window now holds
             window = wider
-            chunks = tuple(c for c in chunks if c.path != rel or c.end_line <= window.start_line
-                           or c.start_line >= window.end_line)
+            chunks = tuple(c for c in chunks if not in_window(c, rel, window))
         # new prompt tokens: all of them (the window's prefix includes the cursor line), or, the
         # window and context already cached, the cursor line and what follows it
         if kept is None:

@@ -25,7 +25,7 @@ class CursorWindow:
     end_line: int  # one past the last line of the window
     prefix_tokens: int
     suffix_tokens: int
-    prefix_limit: int = 0  # the budget the lines above were cut to (``prefix_tokens`` of the cut)
+    prefix_limit: int  # the budget the lines above were cut to (``prefix_tokens`` of the cut)
 
     @property
     def prefix(self) -> str:
