@@ -3,8 +3,9 @@
 See docs/completion.md for how the prompt is built and post-processed.
 """
 
-from codeassist.completion.engine import CompletionEngine, PreparedRequest
+from codeassist.completion.engine import CompletionEngine
 from codeassist.completion.postprocess import replaced_suffix
+from codeassist.completion.request import PreparedRequest
 from codeassist.completion.types import CompletionRequest, CompletionResult, CompletionTimings, ContextChunk
 
 __all__ = [

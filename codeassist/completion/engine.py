@@ -8,13 +8,12 @@ and llama-server stops generating.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Protocol, cast
 
 from codeassist.completion import chat_prompt
 from codeassist.completion.budget import PromptBudget, Windows
@@ -28,18 +27,21 @@ from codeassist.completion.context import (
     in_window,
 )
 from codeassist.completion.files import DocumentStore
+from codeassist.completion.fit import cut_before, misfit
 from codeassist.completion.neighbours import LastPosition
-from codeassist.completion.postprocess import Surroundings, answer_complete, postprocess, replaced_suffix
+from codeassist.completion.postprocess import Surroundings, answer_complete, postprocess
 from codeassist.completion.prompt import (
     CHAT_VARIANTS,
     SUFFIX_VARIANTS,
-    InfillPrompt,
     Variant,
     completion_prompt,
     infill_prompt,
     pick_layout,
 )
+from codeassist.completion.request import PreparedRequest, ask
+from codeassist.completion.second_choice import N_PROBS, heads
 from codeassist.completion.snippet import SnippetWriter
+from codeassist.completion.speculation import Speculation, accepted
 from codeassist.completion.tokens import EstimatingCounter, LineCounter, TokenCounter
 from codeassist.completion.types import CompletionRequest, CompletionResult, CompletionTimings, ContextChunk
 from codeassist.completion.windows import (
@@ -72,33 +74,6 @@ class Runtime(Protocol):
     async def client(self) -> ModelBackend: ...
 
 
-@dataclass(frozen=True)
-class PreparedRequest:
-    """Everything sent for one position (the benchmark replays it as a raw HTTP request)."""
-
-    mode: Mode
-    window: CursorWindow
-    chunks: tuple[ContextChunk, ...]
-    params: CompletionParams
-    prompt: str = ""
-    infill: InfillPrompt | None = None
-    context_ms: float = 0.0
-    layout: Variant | None = None  # the /completion prompt's layout
-
-    @property
-    def sees_suffix(self) -> bool:
-        """Whether the model is shown the text after the cursor."""
-        return self.infill is not None or self.layout in CHAT_VARIANTS
-
-    def body(self) -> dict[str, Any]:
-        """The JSON body of the request, as the runtime's client sends it."""
-        if self.infill is not None:
-            return {"input_prefix": self.infill.prefix, "input_suffix": self.infill.suffix,
-                    "input_extra": list(self.infill.extra), "prompt": self.infill.prompt,
-                    "stream": False, **self.params.to_json()}
-        return {"prompt": self.prompt, "stream": False, **self.params.to_json()}
-
-
 class CompletionEngine:
     """UI-free inline completions and snippets on top of the local runtime."""
 
@@ -121,7 +96,7 @@ class CompletionEngine:
         # the editor waits the debounce before it asks: that part of the user's wait is spent
         self._budget = PromptBudget(settings.latency_ms, waited_ms=settings.debounce_ms)
         self._last = LastPosition()
-        self._speculative: asyncio.Task[None] | None = None
+        self._speculation = Speculation()
         self._caps = Capabilities(settings.mode, read_model_file=read_model_file,
                                   want_tokenizer=counter is None)
         self._max_predict_ms = max_predict_ms
@@ -142,9 +117,7 @@ class CompletionEngine:
 
     async def idle(self) -> None:
         """Wait until the speculative request in flight (if any) has finished."""
-        task = self._speculative
-        if task is not None:
-            await asyncio.wait([task])
+        await self._speculation.idle()
 
     def note_edit(self, path: str, line: int) -> None:
         """Remember an edited line; the ranges around recent edits become context."""
@@ -170,7 +143,8 @@ class CompletionEngine:
         # notices a cancelled request only once its prompt is processed)
         if (self.settings.speculative and result.items and not result.cached and not typing
                 and self._budget.has_headroom(result.timings.server_ms)):
-            self._speculate(request, result.items[0])
+            # llama.vscode's: the next suggestion, as if this one were accepted (into the cache)
+            self._speculation.start(self._complete(accepted(request, result.items[0]), speculative=True))
         return result
 
     async def _complete(self, request: CompletionRequest, *, speculative: bool = False
@@ -180,7 +154,7 @@ class CompletionEngine:
         hit = self.cached(request)
         if hit is not None:
             return hit, False
-        self._stop_speculating()  # the real request needs the completion slot
+        self._speculation.stop()  # the real request needs the completion slot
         client = await self._runtime.client()
         await self._probe(client)  # first: the window is cut with the model's own tokenizer
         lines, window = self._window(request)
@@ -195,13 +169,16 @@ class CompletionEngine:
         if prepared.layout in CHAT_VARIANTS:
             raw = chat_prompt.answer_code(raw, window, prepared.layout or "")
         text = postprocess(raw, around, min_chars=self.min_chars)
+        text, again = await self._refit(client, prepared, answer, text, around)
         items = [text] if text else []
         self._cache.put(rel, window.before, window.line_prefix, window.suffix, items)
         t = answer.timings
         self._budget.observe(t)
         timings = CompletionTimings(prepared.mode, prompt_tokens=t.prompt_n + t.cache_n,
-                                    cached_tokens=t.cache_n, predicted_tokens=t.predicted_n,
-                                    server_ms=t.server_ms, context_ms=prepared.context_ms,
+                                    cached_tokens=t.cache_n,
+                                    predicted_tokens=sum(a.timings.predicted_n for a in [answer, *again]),
+                                    server_ms=sum(a.timings.server_ms for a in [answer, *again]),
+                                    context_ms=prepared.context_ms, second_choices=len(again),
                                     total_ms=(time.perf_counter() - started) * 1000)
         log.debug("completion %s: %s", prepared.mode, timings)
         return CompletionResult(items, timings, cached=False, context=prepared.chunks), typing
@@ -228,36 +205,6 @@ class CompletionEngine:
     def clear_cache(self) -> None:
         self._cache.clear()
         self._last.forget()
-
-    # ---- speculation (llama.vscode's: the next suggestion, as if this one were accepted) ----
-    def _speculate(self, request: CompletionRequest, item: str) -> None:
-        lines = split_lines(request.text)
-        line = lines[request.line]
-        covered = replaced_suffix(item, line[request.col:])
-        lines[request.line] = line[:request.col] + item + line[request.col + covered:]
-        text = "\n".join(lines)
-        inserted = item.split("\n")
-        new_line = request.line + len(inserted) - 1
-        new_col = (request.col if len(inserted) == 1 else 0) + len(inserted[-1])
-        accepted = replace(request, text=text, line=new_line, col=new_col)
-        self._stop_speculating()
-        self._speculative = asyncio.ensure_future(self._speculate_once(accepted))
-
-    async def _speculate_once(self, request: CompletionRequest) -> None:
-        try:
-            await self._complete(request, speculative=True)  # the answer lands in the cache
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.debug("speculative completion failed: %s", exc)
-
-    def _stop_speculating(self) -> None:
-        task = self._speculative
-        if task is None or task is asyncio.current_task():
-            return
-        if not task.done():
-            task.cancel()
-        self._speculative = None
 
     # ---- steps -----------------------------------------------------------------------------
     def _window(self, request: CompletionRequest) -> tuple[list[str], CursorWindow]:
@@ -355,14 +302,13 @@ class CompletionEngine:
         predict_ms = self._budget.generation_ms(fresh_tokens, self._max_predict_ms)
         return CompletionParams(n_predict=n_predict, sampling=GREEDY, stop=stop, cache_prompt=True,
                                 id_slot=COMPLETION_SLOT, t_max_predict_ms=predict_ms,
-                                timeout=self.settings.timeout)
+                                timeout=self.settings.timeout, n_probs=N_PROBS)
 
     async def _send(self, client: ModelBackend, prepared: PreparedRequest, request: CompletionRequest,
                     lines: list[str], window: CursorWindow) -> tuple[Completion, PreparedRequest]:
         if prepared.infill is not None:
-            p = prepared.infill
             try:
-                answer = await client.infill(p.prefix, p.suffix, p.extra, prepared.params, prompt=p.prompt)
+                answer = await ask(client, prepared)
             except InfillUnsupportedError:
                 log.info("the model has no FIM tokens: using prompt-built completions on /completion")
                 self._caps.mode = "completion"
@@ -370,7 +316,29 @@ class CompletionEngine:
             else:
                 self._caps.mode = "infill"
                 return answer, prepared
-        return await client.complete(prepared.prompt, prepared.params), prepared
+        return await ask(client, prepared), prepared
+
+    async def _refit(self, client: ModelBackend, prepared: PreparedRequest, answer: Completion, text: str,
+                     around: Surroundings) -> tuple[str, list[Completion]]:
+        """A suggestion that does not fit the code after it (:func:`misfit`: a ``return`` above code
+        that would never run): the model goes on from its next most likely tokens where the line
+        went wrong (:func:`heads`); the first answer that fits is the suggestion, else the one it
+        had, up to that line. Also the answers this asked for."""
+        offset = misfit(text, around)
+        if offset is None:
+            return text, []
+        tried: list[Completion] = []
+        raw = answer.text
+        if prepared.layout not in CHAT_VARIANTS and raw[:offset] == text[:offset]:
+            for head in heads(raw, offset, answer.choices):
+                again = await ask(client, prepared.continued(head))
+                tried.append(again)
+                seen = replace(around, stop=again.stop_type)
+                fitted = postprocess(head + again.text, seen, min_chars=self.min_chars)
+                if fitted.strip() and misfit(fitted, seen) is None:
+                    log.debug("second choice %r instead of %r", fitted, text)
+                    return fitted, tried
+        return postprocess(cut_before(text, offset), around, min_chars=self.min_chars), tried
 
     async def _probe(self, client: ModelBackend) -> None:
         """Learn once what the model can do (:mod:`codeassist.completion.capabilities`); its own

@@ -27,7 +27,9 @@ class CompletionRequest:
 
 @dataclass(frozen=True)
 class CompletionTimings:
-    """Where the time went. ``server_ms`` is what llama-server reports (prompt + generation)."""
+    """Where the time went. ``server_ms`` is what llama-server reports (prompt + generation), for
+    all the requests of the position: ``second_choices`` of them went on from the model's next
+    most likely tokens where its first answer did not fit the code after it."""
 
     mode: Mode
     prompt_tokens: int = 0
@@ -36,6 +38,7 @@ class CompletionTimings:
     server_ms: float = 0.0
     context_ms: float = 0.0
     total_ms: float = 0.0
+    second_choices: int = 0
 
     def as_dict(self) -> dict[str, float | int | str]:
         return {
@@ -46,6 +49,7 @@ class CompletionTimings:
             "server_ms": round(self.server_ms, 2),
             "context_ms": round(self.context_ms, 2),
             "total_ms": round(self.total_ms, 2),
+            "second_choices": self.second_choices,
         }
 
 

@@ -24,12 +24,13 @@ import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from contextlib import aclosing, asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 import httpx
 
 from codeassist.errors import InfillUnsupportedError, ServerRequestError, ServerTimeoutError
-from codeassist.runtime.params import ChatParams, Completion, CompletionParams, Sampling, Timings
+from codeassist.runtime.params import ChatParams, Completion, CompletionParams, Sampling, Timings, TokenChoice
 from codeassist.runtime.templates import MarkerFilter
 from codeassist.runtime.transport import (
     Endpoint,
@@ -226,11 +227,18 @@ class LlamaClient:
                                  done: list[Completion], until: Callable[[str], bool] | None
                                  ) -> AsyncGenerator[str, None]:
         parts: list[str] = []
+        choices: list[TokenChoice] = []
         markers = MarkerFilter(chat=False)
+
+        def result(payload: dict[str, Any], **fields: str) -> Completion:
+            answer = Completion.from_json({**payload, **fields}, text="".join(parts))
+            return replace(answer, choices=tuple(choices))
+
         async with aclosing(self._sse(path, body, timeout)) as events:
             async for payload in events:
                 if payload is None:
                     break
+                choices += [TokenChoice.from_llama(e) for e in payload.get("completion_probabilities") or []]
                 piece = markers.feed(str(payload.get("content", "")))
                 if payload.get("stop"):
                     piece += markers.flush()
@@ -238,16 +246,14 @@ class LlamaClient:
                     parts.append(piece)
                     yield piece
                 if markers.done:  # a turn marker: the rest is not part of the completion
-                    done.append(Completion.from_json({**payload, "stop_type": "word",
-                                                      "stopping_word": markers.stopped_by},
-                                                     text="".join(parts)))
+                    done.append(result(payload, stop_type="word", stopping_word=markers.stopped_by))
                     return
                 if (until is not None and "\n" in piece and not payload.get("stop")
                         and until("".join(parts))):  # complete: closing the stream stops the server
-                    done.append(Completion.from_json({**payload, "stop_type": "done"}, text="".join(parts)))
+                    done.append(result(payload, stop_type="done"))
                     return
                 if payload.get("stop"):
-                    done.append(Completion.from_json(payload, text="".join(parts)))
+                    done.append(result(payload))
                     return
 
     async def _chat_pieces(self, body: dict[str, Any], timeout: float | None,

@@ -31,7 +31,7 @@ import httpx
 
 from codeassist.errors import InfillUnsupportedError, ModelError, ServerRequestError, ServerTimeoutError
 from codeassist.runtime.backend import BackendOptions
-from codeassist.runtime.params import ChatParams, Completion, CompletionParams, Sampling, Timings
+from codeassist.runtime.params import ChatParams, Completion, CompletionParams, Sampling, Timings, TokenChoice
 from codeassist.runtime.templates import MarkerFilter
 from codeassist.runtime.transport import (
     Endpoint,
@@ -223,6 +223,8 @@ class OpenAIClient:
             body["stop"] = list(params.stop)
         if params.ignore_eos:
             body["ignore_eos"] = True
+        if params.n_probs > 0:
+            body["logprobs"] = params.n_probs
         return body
 
     def stream_complete(self, prompt: str, params: CompletionParams | None = None) -> TextStream:
@@ -250,6 +252,7 @@ class OpenAIClient:
                                  ) -> AsyncGenerator[str, None]:
         body = self._completion_body(await self.model(), prompt, params)
         parts: list[str] = []
+        choices: list[TokenChoice] = []
         finish, usage, timings = "", None, None
         newline_at: float | None = None
         markers = MarkerFilter(chat=False)
@@ -258,6 +261,7 @@ class OpenAIClient:
                 usage = payload.get("usage") or usage
                 timings = payload.get("timings") or timings
                 for choice in payload.get("choices") or []:
+                    choices += TokenChoice.from_openai(choice.get("logprobs"))
                     finish = str(choice.get("finish_reason") or finish)
                     piece = markers.feed(str(choice.get("text") or ""))
                     if finish:
@@ -280,7 +284,8 @@ class OpenAIClient:
                     break
         self._learn_ratio(prompt, usage)
         done.append(Completion(text="".join(parts), timings=_timings(timings, usage),
-                               stop_type=_FINISH.get(finish, "limit" if finish == "time" else finish)))
+                               stop_type=_FINISH.get(finish, "limit" if finish == "time" else finish),
+                               choices=tuple(choices)))
 
     async def infill(self, prefix: str, suffix: str, extra: Sequence[Mapping[str, str]] = (),
                      params: CompletionParams | None = None, *, prompt: str = "") -> Completion:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ChatParams", "Completion", "CompletionParams", "Sampling", "Timings"]
+__all__ = ["ChatParams", "Completion", "CompletionParams", "Sampling", "Timings", "TokenChoice"]
 
 
 @dataclass(frozen=True)
@@ -37,9 +37,10 @@ class CompletionParams:
     different slots so that neither evicts the other's prompt cache. ``t_max_predict_ms`` caps
     generation time once a newline was produced (0: off). ``ignore_eos`` keeps generating past
     the end-of-text token (benchmarks). ``timeout`` is the read timeout in seconds (None: the
-    client's default). ``until`` is asked with the text so far after every streamed piece that
-    holds a newline; when it says the answer is complete the stream is closed and the server stops
-    generating (the answer's ``stop_type`` is then ``done``).
+    client's default). ``n_probs`` asks for that many of the model's most likely tokens at each
+    generated token (:attr:`Completion.choices`; 0: none). ``until`` is asked with the text so far
+    after every streamed piece that holds a newline; when it says the answer is complete the
+    stream is closed and the server stops generating (the answer's ``stop_type`` is then ``done``).
     """
 
     n_predict: int = 128
@@ -50,12 +51,15 @@ class CompletionParams:
     t_max_predict_ms: int = 0
     ignore_eos: bool = False
     timeout: float | None = None
+    n_probs: int = 0
     until: Callable[[str], bool] | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {"n_predict": self.n_predict, "stop": list(self.stop),
                                 "cache_prompt": self.cache_prompt, "id_slot": self.id_slot,
                                 **self.sampling.to_json()}
+        if self.n_probs > 0:
+            body["n_probs"] = self.n_probs
         if self.t_max_predict_ms > 0:
             body["t_max_predict_ms"] = self.t_max_predict_ms
         if self.ignore_eos:
@@ -117,12 +121,60 @@ class Timings:
 
 
 @dataclass(frozen=True)
+class TokenChoice:
+    """One generated token, and the tokens the model found next most likely in its place (most
+    likely first; the chosen one left out). ``text`` is None for a token that is part of a
+    character (an incomplete UTF-8 sequence); such alternatives are left out."""
+
+    text: str | None
+    alternatives: tuple[str, ...] = ()
+
+    @classmethod
+    def from_llama(cls, entry: Mapping[str, Any]) -> TokenChoice:
+        """From an entry of llama-server's ``completion_probabilities``."""
+        chosen = entry.get("id")
+        others = [_token_text(alt) for alt in entry.get("top_logprobs") or entry.get("probs") or []
+                  if alt.get("id") != chosen]
+        return cls(_token_text(entry), tuple(t for t in others if t is not None))
+
+
+    @classmethod
+    def from_openai(cls, logprobs: Mapping[str, Any] | None) -> list[TokenChoice]:
+        """From a ``logprobs`` object of an OpenAI-style ``/v1/completions`` choice: the
+        ``content`` list (llama-server, the entries above) or the classic ``tokens`` and
+        ``top_logprobs`` lists (vLLM, SGLang)."""
+        if not logprobs:
+            return []
+        if isinstance(logprobs.get("content"), list):
+            return [cls.from_llama(e) for e in logprobs["content"] if isinstance(e, Mapping)]
+        tokens = logprobs.get("tokens") or []
+        tops = logprobs.get("top_logprobs") or [None] * len(tokens)
+        out: list[TokenChoice] = []
+        for token, top in zip(tokens, tops, strict=False):
+            ranked = sorted((top or {}).items(), key=lambda kv: -float(kv[1]))
+            out.append(cls(str(token), tuple(t for t, _ in ranked if t != token)))
+        return out
+
+
+def _token_text(entry: Mapping[str, Any]) -> str | None:
+    raw = entry.get("bytes")
+    if isinstance(raw, list):
+        try:
+            return bytes(raw).decode("utf-8")
+        except (UnicodeDecodeError, ValueError):
+            return None
+    text = entry.get("token", entry.get("tok_str"))
+    return text if isinstance(text, str) else None
+
+
+@dataclass(frozen=True)
 class Completion:
     """The answer of ``/completion`` or ``/infill``.
 
     ``stop_type`` is ``eos``, ``limit`` (n_predict reached), ``word`` (a stop string), ``done``
     (closed when ``CompletionParams.until`` said the answer was complete) or
-    ``cancelled`` for a stream closed early.
+    ``cancelled`` for a stream closed early. ``choices``: per generated token, the model's other
+    likely tokens (asked for with ``CompletionParams.n_probs``; empty otherwise).
     """
 
     text: str
@@ -132,6 +184,7 @@ class Completion:
     truncated: bool = False
     tokens_cached: int = 0
     id_slot: int = -1
+    choices: tuple[TokenChoice, ...] = ()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], text: str | None = None) -> Completion:

@@ -15,6 +15,7 @@ import pytest
 from codeassist.completion import CompletionEngine, CompletionRequest
 from codeassist.runtime import LocalRuntime
 from codeassist.runtime.openai_client import OpenAIClient
+from codeassist.runtime.params import CompletionParams, Sampling
 from tests.completion import fim_model
 from tests.completion.conftest import settings_for, small
 from tests.support.fronts import OpenAIFront
@@ -45,3 +46,19 @@ async def test_fim_tokens_in_the_prompt(qwen_front: OpenAIFront, tmp_path: Path)
     assert engine.mode == "infill"  # the FIM prompt, on /v1/completions
     assert result.items and "a" in result.items[0] and "b" in result.items[0]
     assert qwen_front.native_paths() == []
+
+
+async def test_the_other_likely_tokens_through_the_openai_api(qwen_front: OpenAIFront,
+                                                             tmp_path: Path) -> None:
+    settings = settings_for(qwen_front.url, tmp_path, **{"server.api": "openai"})
+    runtime = LocalRuntime(settings)
+    try:
+        client = await runtime.client()
+        assert isinstance(client, OpenAIClient)
+        done = await client.complete("def add(a, b):\n", CompletionParams(
+            n_predict=6, sampling=Sampling(temperature=0.0, seed=0), n_probs=3, ignore_eos=True))
+    finally:
+        await runtime.aclose()
+    assert len(done.choices) == 6
+    assert "".join(c.text or "" for c in done.choices) == done.text
+    assert all(len(c.alternatives) == 2 and c.text not in c.alternatives for c in done.choices)

@@ -56,6 +56,18 @@ async def test_complete_respects_n_predict_and_stop(llama_server: LlamaServerInf
         assert stopped.timings.predicted_n <= 64
 
 
+async def test_the_model_s_other_likely_tokens_come_with_the_answer(llama_server: LlamaServerInfo) -> None:
+    async with LlamaClient(llama_server.url) as client:
+        params = CompletionParams(n_predict=8, sampling=GREEDY, ignore_eos=True, n_probs=3)
+        done = await client.complete(CODE, params)
+        plain = await client.complete(CODE, CompletionParams(n_predict=8, sampling=GREEDY, ignore_eos=True))
+    assert done.text == plain.text and not plain.choices  # asking for them changes nothing else
+    assert len(done.choices) == 8
+    # the tokens spell the answer; each brings the others the model found likely, not itself
+    assert "".join(c.text or "" for c in done.choices) == done.text
+    assert all(len(c.alternatives) == 2 and c.text not in c.alternatives for c in done.choices)
+
+
 async def test_prompt_cache_reuse_shows_in_timings(llama_server: LlamaServerInfo) -> None:
     prompt = CODE * 8
     params = CompletionParams(n_predict=4, sampling=GREEDY, id_slot=0)

@@ -23,6 +23,7 @@ from codeassist.errors import InfillUnsupportedError
 from codeassist.runtime import LocalRuntime, gguf
 from codeassist.runtime.llama_client import ChatParams, CompletionParams, LlamaClient, Sampling
 from codeassist.runtime.openai_client import OpenAIClient
+from codeassist.runtime.params import TokenChoice
 from codeassist.runtime.transport import Endpoint
 from tests.support.fronts import OpenAIFront
 from tests.support.llama import LlamaServerInfo, runtime_settings
@@ -171,3 +172,13 @@ def test_local_refactor_says_the_server_has_no_messages_api(openai_front: OpenAI
                 {"CODEASSIST_SERVER_URL": openai_front.url})
     assert done.returncode == 4, done.stderr
     assert "no Anthropic Messages API" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_classic_logprobs_lists_of_vllm_and_sglang() -> None:
+    # the shape of a streamed /v1/completions choice's `logprobs` on vLLM (one token per event)
+    logprobs = {"tokens": ["    ", "return"], "token_logprobs": [-0.1, -1.2], "text_offset": [0, 4],
+                "top_logprobs": [{"    ": -0.1, "\t": -2.5}, {"return": -1.2, "res": -1.4, "print": -1.9}]}
+    choices = TokenChoice.from_openai(logprobs)
+    assert [c.text for c in choices] == ["    ", "return"]
+    assert [c.alternatives for c in choices] == [("\t",), ("res", "print")]
+    assert TokenChoice.from_openai(None) == []

@@ -1,0 +1,62 @@
+"""The second choice for real: Qwen2.5-Coder 0.5B's first answer on an empty line above the rest
+of a function is ``return ...`` (the code below would never run); the engine goes on from the
+model's next most likely token there, and the accepted suggestion makes a function that works."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codeassist.completion import CompletionEngine, CompletionRequest
+from codeassist.completion.request import ask
+from codeassist.runtime import LocalRuntime
+from tests.completion.conftest import settings_for, small
+
+CASES = {
+    "vowels": (
+        'def count_vowels(text):\n    """How many vowels text holds."""\n    vowels = "aeiou"\n',
+        "    for ch in text.lower():\n        if ch in vowels:\n            total += 1\n    return total\n",
+        "count_vowels", ("Education",), 5,
+    ),
+    "words": (
+        'def longest_word(sentence):\n    """The longest word of sentence."""\n'
+        "    words = sentence.split()\n",
+        "    for word in words:\n        if len(word) > len(best):\n"
+        "            best = word\n    return best\n",
+        "longest_word", ("a bb ccc dd",), "ccc",
+    ),
+    "parity": (
+        'def split_parity(numbers):\n    """Two lists: the even numbers and the odd ones."""\n',
+        "    for n in numbers:\n        if n % 2 == 0:\n            evens.append(n)\n        else:\n"
+        "            odds.append(n)\n    return evens, odds\n",
+        "split_parity", ([1, 2, 3, 4, 5],), ([2, 4], [1, 3, 5]),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+async def test_a_return_above_the_rest_of_the_body_gives_way_to_the_next_choice(
+        qwen_server: str, tmp_path: Path, name: str) -> None:
+    before, after, function, args, expected = CASES[name]
+    document = before + after
+    runtime = LocalRuntime(settings_for(qwen_server, tmp_path))
+    try:
+        engine = CompletionEngine(runtime, None, small(n_predict=48, prefix_tokens=256, suffix_tokens=96,
+                                                       context_tokens=0))
+        request = CompletionRequest(document, before.count("\n"), 0, f"{name}.py", "python", {})
+        # what the model answers first, the same request sent as it is
+        first = await ask(await runtime.client(), await engine.prepare(request))
+        assert first.text.lstrip().startswith("return"), first.text
+        result = await engine.complete(request)
+    finally:
+        await runtime.aclose()
+    assert result.timings.second_choices >= 1
+    assert result.items, "no suggestion"
+    suggestion = result.items[0]
+    assert suggestion.endswith("\n") and "return" not in suggestion, suggestion
+    # accepted: the lines go above the cursor's line, and the function works
+    namespace: dict[str, Any] = {}
+    exec(compile(before + suggestion + after, f"{name}.py", "exec"), namespace)
+    assert namespace[function](*args) == expected, suggestion
