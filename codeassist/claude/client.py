@@ -25,7 +25,7 @@ import math
 import threading
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlparse
 
 import anthropic
@@ -352,17 +352,15 @@ class ClaudeClient:
                                          hint="Run the command again.") from exc
             raise self._status_error(exc) from exc
         except anthropic.APIConnectionError as exc:
-            raise Retryable(_connection_reason(exc)) from exc
+            if stream is None:  # no answer began: the connection itself failed
+                raise Retryable(_connection_reason(exc)) from exc
+            # newer SDKs wrap a transport error while the stream is read
+            self._cut_off(stream, params["model"], audit, exc)
         except Cancelled:
             self._record_partial(stream, params["model"], audit, "cancelled")
             raise
         except TRANSPORT_ERRORS as exc:
-            self._record_partial(stream, params["model"], audit)
-            if isinstance(exc, httpx.TimeoutException | httpx2.TimeoutException):
-                raise Retryable("the answer stalled (read timeout)") from exc
-            raise CloudResponseError(
-                "Claude's answer was cut off mid-stream (the connection closed early); "
-                "nothing of it was used.", hint="Run the command again.") from exc
+            self._cut_off(stream, params["model"], audit, exc)
         if not stopped or message.stop_reason is None:
             self._record_partial(stream, params["model"], audit)
             raise CloudResponseError(
@@ -391,6 +389,16 @@ class ClaudeClient:
                 content.append(block.model_dump(mode="json", exclude_none=True))
         return Reply(text="".join(texts), tool_uses=tools, stop_reason=str(message.stop_reason), model=model,
                      usage=usage, content=content)
+
+    def _cut_off(self, stream: Any, model: str, audit: tuple[GuardedRequest, str | None],
+                 exc: BaseException) -> NoReturn:
+        """The connection failed while the answer streamed: book it, then retry or give up."""
+        self._record_partial(stream, model, audit)
+        if isinstance(exc, httpx.TimeoutException | httpx2.TimeoutException | anthropic.APITimeoutError):
+            raise Retryable("the answer stalled (read timeout)") from exc
+        raise CloudResponseError(
+            "Claude's answer was cut off mid-stream (the connection closed early); "
+            "nothing of it was used.", hint="Run the command again.") from exc
 
     def _record_partial(self, stream: Any, model: str, audit: tuple[GuardedRequest, str | None],
                         status: str = "truncated") -> None:

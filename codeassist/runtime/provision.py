@@ -29,7 +29,7 @@ from pathlib import Path
 from codeassist import paths
 from codeassist.config import Settings
 from codeassist.errors import ServerBinaryError
-from codeassist.runtime import _files
+from codeassist.runtime import _files, cpu_flags
 
 __all__ = ["BinaryInfo", "build_server", "cache_root", "ensure_server_binary", "library_dir",
            "resolve_backend"]
@@ -216,7 +216,7 @@ def _cmake_flags(backend: str) -> tuple[str, ...]:
     if backend not in BACKEND_FLAGS:
         raise ServerBinaryError(f"Unknown backend {backend!r}.",
                                 hint=f"Use one of: {', '.join(BACKEND_FLAGS)}.")
-    return BASE_CMAKE_FLAGS + BACKEND_FLAGS[backend]
+    return BASE_CMAKE_FLAGS + cpu_flags.instruction_set_flags() + BACKEND_FLAGS[backend]
 
 
 def build_server(settings: Settings, *, force: bool = False, report: Reporter | None = None) -> BinaryInfo:

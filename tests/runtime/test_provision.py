@@ -71,7 +71,7 @@ def test_cached_build_is_adopted_verified_and_rejected_when_tampered(
     assert built.path == cached and any("verified" in m for m in messages)
     stamp = json.loads((provision.build_dir_for("cpu") / provision.STAMP_NAME).read_text())
     assert stamp["sha256"] == _files.sha256_of(cached)
-    assert stamp["cmake_flags"] == list(provision.BASE_CMAKE_FLAGS)
+    assert stamp["cmake_flags"] == list(provision._cmake_flags("cpu"))
     assert provision.ensure_server_binary(settings).source == "cache"
     again: list[str] = []
     provision.build_server(settings, report=again.append)
