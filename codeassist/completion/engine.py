@@ -37,6 +37,7 @@ from codeassist.completion.prompt import (
     completion_prompt,
     infill_prompt,
     pick_layout,
+    shows_suffix_to_end,
 )
 from codeassist.completion.request import PreparedRequest, ask
 from codeassist.completion.second_choice import N_PROBS, heads
@@ -286,7 +287,7 @@ class CompletionEngine:
                 params = replace(params, stop=(), t_max_predict_ms=0)  # it, not a newline
         else:
             prompt = completion_prompt(window, chunks, rel, request.language, layout)
-            params = replace(params, until=_until(window, suffix_seen=False))
+            params = replace(params, until=_until(window, suffix_seen=shows_suffix_to_end(layout, window)))
         return PreparedRequest(mode, window, chunks, params, prompt=prompt, context_ms=context_ms,
                                layout=layout)
 

@@ -55,6 +55,16 @@ def infill_prompt(window: CursorWindow, chunks: Sequence[ContextChunk]) -> Infil
                         extra=extra)
 
 
+def shows_suffix_to_end(layout: Variant | None, window: CursorWindow) -> bool:
+    """Whether the model saw the code after the hole, so that where its answer ends is read
+    against that code (``postprocess.stop_at_suffix_scope``): FIM (``layout`` None) and the chat
+    layouts always; ``headers_suffix`` shows the lines below the cursor line but not the rest of
+    that line, so only when that rest is blank (mid-line the prefix-only rules stay)."""
+    if layout is None or layout in CHAT_VARIANTS:
+        return True
+    return layout == "headers_suffix" and not window.line_suffix.strip()
+
+
 def pick_layout(configured: Variant | None, has_template: bool) -> Variant:
     """The ``/completion`` prompt's layout: the configured one, or the measured default of the
     model's kind; a chat layout needs the model's chat template."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from codeassist.completion.capabilities import Mode
-from codeassist.completion.prompt import CHAT_VARIANTS, InfillPrompt, Variant
+from codeassist.completion.prompt import InfillPrompt, Variant, shows_suffix_to_end
 from codeassist.completion.types import ContextChunk
 from codeassist.completion.windows import CursorWindow
 from codeassist.runtime.backend import ModelBackend
@@ -35,7 +35,7 @@ class PreparedRequest:
     @property
     def sees_suffix(self) -> bool:
         """Whether the model is shown the text after the cursor."""
-        return self.infill is not None or self.layout in CHAT_VARIANTS
+        return self.infill is not None or shows_suffix_to_end(self.layout, self.window)
 
     def body(self) -> dict[str, Any]:
         """The JSON body of the request, as the runtime's client sends it."""

@@ -121,3 +121,49 @@ async def test_a_prompt_without_the_suffix_spends_its_share_on_the_lines_above(q
         assert prepared.window.prefix_tokens > engine.windows().prefix
     finally:
         await runtime.aclose()
+
+
+# the code after the hole is the body of the line the hole needs
+POWER_ABOVE = 'def is_power_of(x, n):\n    """True when x is n raised to some whole power."""\n'
+POWER_BELOW = ('\n        return x == 1\n    value = 1\n    while value < x:\n        value *= n\n'
+               '    return value == x\n')
+
+
+async def test_headers_suffix_ends_where_the_code_after_the_cursor_takes_over(qwen_server: str,
+                                                                            tmp_path: Path) -> None:
+    """The model saw the lines below: its answer ends where they can follow it (the rules of a
+    FIM answer), not after its own copy of the body below (`if x == 1:` then `return True`,
+    `value = 1`... again, which breaks the function)."""
+    runtime = LocalRuntime(settings_for(qwen_server, tmp_path))
+    try:
+        engine = CompletionEngine(runtime, None, small(mode="completion", prompt="headers_suffix",
+                                                       latency_ms=0, speculative=False, timeout=300.0))
+        request = CompletionRequest(POWER_ABOVE + POWER_BELOW, 2, 0, "power.py", "python")
+        prepared = await engine.prepare(request)
+        assert prepared.sees_suffix and prepared.layout == "headers_suffix"
+        result = await engine.complete(request)
+        assert len(result.items) == 1 and "\n" not in result.items[0].strip(), result.items
+        namespace: dict[str, object] = {}
+        exec(POWER_ABOVE + result.items[0] + POWER_BELOW, namespace)  # the accepted file runs
+        is_power_of = namespace["is_power_of"]
+        assert callable(is_power_of)
+        assert is_power_of(8, 2) and is_power_of(1, 5) and is_power_of(81, 3)
+        assert not is_power_of(6, 2) and not is_power_of(10, 3)
+    finally:
+        await runtime.aclose()
+
+
+def test_headers_suffix_uses_the_suffix_rules_only_where_it_shows_the_rest() -> None:
+    from codeassist.completion.prompt import shows_suffix_to_end
+    from codeassist.completion.windows import CursorWindow
+
+    def window(line_suffix: str) -> CursorWindow:
+        return CursorWindow(before="def f(x):\n", line_prefix="    y = ", line_suffix=line_suffix,
+                            after="\n    return y\n", line=1, start_line=0, end_line=3,
+                            prefix_tokens=8, suffix_tokens=4, prefix_limit=8)
+
+    assert shows_suffix_to_end("headers_suffix", window(""))
+    assert shows_suffix_to_end("headers_suffix", window("   "))
+    assert not shows_suffix_to_end("headers_suffix", window("x + 1"))  # that rest is not in the prompt
+    assert not shows_suffix_to_end("headers", window(""))
+    assert shows_suffix_to_end(None, window("x + 1")) and shows_suffix_to_end("chat_hole", window("x"))
