@@ -11,6 +11,7 @@ that crash.
 
 from __future__ import annotations
 
+import functools
 import platform
 import sys
 from pathlib import Path
@@ -54,8 +55,10 @@ def flags_for(flags: frozenset[str]) -> tuple[str, ...]:
     return tuple(options)
 
 
+@functools.cache
 def instruction_set_flags() -> tuple[str, ...]:
-    """This machine's instruction-set options (Linux on x86-64 reads ``/proc/cpuinfo``)."""
+    """This machine's instruction-set options (Linux on x86-64 reads ``/proc/cpuinfo``, once:
+    every stamp check of the cached build asks)."""
     if not sys.platform.startswith("linux") or platform.machine().lower() not in {"x86_64", "amd64"}:
         return ()
     try:

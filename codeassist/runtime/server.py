@@ -31,9 +31,6 @@ from codeassist.runtime.llama_client import HealthState, probe_health
 __all__ = ["ManagedServer", "ServerStatus", "is_loopback", "read_key_file", "server_command"]
 
 log = logging.getLogger(__name__)
-_CRASH_SIGNALS: dict[int, str] = {signal.SIGILL.value: "illegal instruction",
-                                  signal.SIGSEGV.value: "segmentation fault",
-                                  signal.SIGBUS.value: "bus error", signal.SIGABRT.value: "aborted"}
 
 State = Literal["running", "starting", "stopped", "dead"]
 _STOP_TIMEOUT = 10.0
@@ -333,10 +330,9 @@ class ManagedServer:
     def _start_failure(self) -> ServerStartError:
         text = _files.tail(self.log_path, 40)
         low = text.lower()
-        code = self._proc.returncode if self._proc is not None else None
-        if code is not None and -code in _CRASH_SIGNALS:
+        if self._proc is not None and self._proc.returncode == -signal.SIGILL:
             return ServerStartError(
-                f"llama-server crashed during start-up ({_CRASH_SIGNALS[-code]}).",
+                "llama-server crashed during start-up (illegal instruction).",
                 hint="The build may use instructions this CPU or its virtual machine cannot run: "
                      "rebuild it with `codeassist server build --force`. Its log is "
                      f"{self.log_path}.")

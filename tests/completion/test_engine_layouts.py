@@ -9,6 +9,8 @@ import pytest
 
 from codeassist.completion import CompletionEngine, CompletionRequest
 from codeassist.completion.budget import MIN_TOKENS
+from codeassist.completion.prompt import shows_suffix_to_end
+from codeassist.completion.windows import CursorWindow
 from codeassist.runtime import LocalRuntime
 from tests.completion.conftest import settings_for, small
 
@@ -154,9 +156,6 @@ async def test_headers_suffix_ends_where_the_code_after_the_cursor_takes_over(qw
 
 
 def test_headers_suffix_uses_the_suffix_rules_only_where_it_shows_the_rest() -> None:
-    from codeassist.completion.prompt import shows_suffix_to_end
-    from codeassist.completion.windows import CursorWindow
-
     def window(line_suffix: str) -> CursorWindow:
         return CursorWindow(before="def f(x):\n", line_prefix="    y = ", line_suffix=line_suffix,
                             after="\n    return y\n", line=1, start_line=0, end_line=3,

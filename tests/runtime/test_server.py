@@ -156,6 +156,25 @@ def test_server_dying_at_start_reports_its_log(make_settings: Callable[..., Sett
     assert srv.status().state == "stopped"
 
 
+def test_server_crashing_on_an_instruction_says_to_rebuild(make_settings: Callable[..., Settings],
+                                                           tmp_path: Path,
+                                                           llama_server: LlamaServerInfo) -> None:
+    """A build for instructions this CPU cannot run (SIGILL at the first prompt) is named as
+    such, not as a model that failed to load (the log names the .gguf it was loading)."""
+    crashing = tmp_path / "llama-server"
+    crashing.write_text(
+        "#!/bin/sh\n"
+        f'case "$*" in *--version*|*--list-devices*) exec "{llama_server.binary}" "$@";; esac\n'
+        "echo \"load_model: loading model 'model.gguf'\"\n"
+        "kill -ILL $$\n")
+    crashing.chmod(0o755)
+    srv = ManagedServer(make_settings(server__binary=str(crashing)), state_dir=tmp_path)
+    with pytest.raises(ServerStartError, match=r"crashed during start-up \(illegal instruction\)") as info:
+        srv.start()
+    assert "codeassist server build --force" in (info.value.hint or "")
+    assert srv.status().state == "stopped"
+
+
 def _binary(backend: str) -> BinaryInfo:
     return BinaryInfo(path=Path("/opt/llama-server"), version="1", backend=backend,
                       gpu_capable=backend != "cpu", source="config")
