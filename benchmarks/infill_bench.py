@@ -58,6 +58,7 @@ import humaneval  # noqa: E402
 N_PREDICT = 128  # the engine's default cap
 CAP = {"n_predict": N_PREDICT}  # --n-predict: the same cap for every path
 OPTIONS: dict[str, Any] = {}  # --option KEY=VALUE: [completion] settings of the engine's paths
+LSP_LOG: list[str] = []  # --lsp-log FILE: the language server's debug log (every answer, raw and shown)
 GREEDY = {"temperature": 0.0, "top_k": 1, "top_p": 1.0, "min_p": 0.0, "repeat_penalty": 1.0, "seed": 0}
 
 
@@ -133,7 +134,8 @@ async def open_lsp(root: Path, url: str, layout: str | None,
     def on_message(params: types.ShowMessageParams) -> None:
         print(f"  server says: {params.message}", file=sys.stderr)
 
-    await client.start_io(sys.executable, "-m", "codeassist", "lsp")
+    logging = ["lsp", "--log-file", LSP_LOG[0]] if LSP_LOG else ["lsp"]
+    await client.start_io(sys.executable, "-m", "codeassist", *logging)
     completion = dict(completion) if completion is not None else {
         "debounce_ms": 0, "timeout": 300, "n_predict": CAP["n_predict"], **OPTIONS}
     if layout is not None:
@@ -286,7 +288,10 @@ def main() -> None:
     parser.add_argument("--n-predict", type=int, default=N_PREDICT, help="generation cap of every path")
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                         help="a [completion] setting for the engine's paths, e.g. latency_ms=0 (JSON value)")
+    parser.add_argument("--lsp-log", default=None, metavar="FILE",
+                        help="the language server's debug log: each raw answer and what was shown")
     args = parser.parse_args()
+    LSP_LOG[:] = [args.lsp_log] if args.lsp_log else []
     for option in args.option:
         key, _, value = option.partition("=")
         try:

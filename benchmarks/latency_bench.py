@@ -42,7 +42,7 @@ from lsprotocol import types
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from infill_bench import LspSession, close_lsp, llama_server, open_lsp, pct, utf16_col  # noqa: E402
+from infill_bench import LSP_LOG, LspSession, close_lsp, llama_server, open_lsp, pct, utf16_col  # noqa: E402
 
 LINES = 2000
 LANGUAGE_IDS = {"python": "python", "go": "go", "java": "java", "javascript": "javascript"}
@@ -149,7 +149,9 @@ def main() -> None:
     parser.add_argument("--spots", type=int, default=6)
     parser.add_argument("--keys", type=int, default=6)
     parser.add_argument("--json", default=None)
+    parser.add_argument("--lsp-log", default=None, metavar="FILE", help="the language server's debug log")
     args = parser.parse_args()
+    LSP_LOG[:] = [args.lsp_log] if args.lsp_log else []
     out: dict[str, Any] = {}
     with llama_server(args.url, args.model) as url:
         for language in [x.strip() for x in args.languages.split(",") if x.strip()]:
