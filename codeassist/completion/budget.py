@@ -7,14 +7,17 @@ that speed and gives the window and the context as many tokens as fit the config
 (``completion.latency_ms``), never more than their configured sizes. Until the first measurement
 it assumes a CPU-like speed, so the very first completion is not the slow one.
 
-The size moves in steps (:data:`STEP` tokens) and only when the estimate changed by a quarter:
-a window that changed size would move its start and miss the server's prompt cache.
+The size moves in steps (:data:`STEP` tokens) and only when the estimate left a band around the
+current size (half a step or an eighth below it, as much above the next step): a window that
+changed size would move its start and miss the server's prompt cache.
 
-The budget covers the whole wait, not just the prompt: the editor's debounce comes off it first
-(``waited_ms``), the prompt gets :data:`SHARE_OF_BUDGET` of the rest, and generation may go on
-until the rest is spent (:meth:`PromptBudget.generation_ms`). llama-server's ``t_max_predict_ms``
-stops a generation only after its first newline, so the first line is always finished; a slow
-machine gets fewer extra lines rather than a late suggestion.
+The budget is the user's wait for the first suggestion at a new position: the prompt takes what
+the latency leaves after the round trip and the answer's first line, at the measured speeds and
+the measured length of first lines (Java's are longer than Python's). A request made while the
+user types comes after the editor's debounce (``waited_ms``), and mostly from the prompt cache;
+generation may go on until the rest of the wait is spent (:meth:`PromptBudget.generation_ms`).
+llama-server's ``t_max_predict_ms`` stops a generation only after its first newline, so the first
+line is always finished; a slow machine gets fewer extra lines rather than a late suggestion.
 """
 
 from __future__ import annotations
@@ -25,12 +28,11 @@ from codeassist.runtime.params import Timings
 
 FIRST_GUESS_TOKENS_PER_S = 250.0  # 2 CPU cores, a 0.5B model: ~220-300 prompt tokens/s
 STEP = 32
-SHARE_OF_BUDGET = 0.55  # the rest is for generating the answer's lines and the round trip
 MIN_TOKENS = 192  # below this the window is too short to be of use: better slower than blind
 ROUND_TRIP_MS = 60  # HTTP, the LSP and post-processing around the server's own time
 MIN_GENERATION_MS = 1  # at least the first line (llama-server stops only after a newline)
-LINE_TOKENS = 10  # a typical line of code: the time limit is checked at newlines only
-FIRST_GUESS_LINE_MS = 220  # a line at ~45 generated tokens/s, until measured
+FIRST_GUESS_LINE_TOKENS = 13.0  # a line of code with its indentation, until answers are measured
+FIRST_GUESS_GEN_TOKENS_PER_S = 25.0  # 2 CPU cores, a 0.5B model: ~25-28 generated tokens/s
 MIN_MEASURED = 32  # prompts shorter than this say little about the speed
 
 
@@ -54,10 +56,14 @@ class PromptBudget:
         self.speed = first_guess  # prompt tokens per second
         self.measured = False
         self.gen_speed = 0.0  # generated tokens per second (0: not measured yet)
+        self.line_tokens = FIRST_GUESS_LINE_TOKENS  # tokens in an answer's first line (running)
         self._tokens = self._fit()
 
-    def observe(self, timings: Timings) -> None:
-        """Learn from one answer's timings (requests mostly from the prompt cache teach nothing)."""
+    def observe(self, timings: Timings, line_tokens: int = 0) -> None:
+        """Learn from one answer's timings (requests mostly from the prompt cache teach nothing)
+        and the length of its first line in tokens (``line_tokens``; 0: not known)."""
+        if line_tokens > 0:
+            self.line_tokens = 0.8 * self.line_tokens + 0.2 * line_tokens
         if timings.predicted_n >= 8 and timings.predicted_ms > 0:
             gen = timings.predicted_n / (timings.predicted_ms / 1000)
             self.gen_speed = gen if not self.gen_speed else 0.7 * self.gen_speed + 0.3 * gen
@@ -66,9 +72,10 @@ class PromptBudget:
         speed = timings.prompt_n / (timings.prompt_ms / 1000)
         self.speed = speed if not self.measured else 0.7 * self.speed + 0.3 * speed
         self.measured = True
-        fitted = self._fit()
-        if abs(fitted - self._tokens) > 0.25 * self._tokens:
-            self._tokens = fitted
+        raw = self._raw()
+        margin = max(STEP / 2, self._tokens / 8)  # hysteresis: estimates wobble, the window stays
+        if raw < self._tokens - margin or raw >= self._tokens + STEP + margin:
+            self._tokens = self._fit()
 
     @property
     def tokens(self) -> int | None:
@@ -91,7 +98,7 @@ class PromptBudget:
         if self.latency_ms <= 0:
             return self.predict_ms(floor_ms)
         prompt_ms = 1000 * max(0, prompt_tokens) / self.speed
-        line_ms = 1000 * LINE_TOKENS / self.gen_speed if self.gen_speed > 0 else FIRST_GUESS_LINE_MS
+        line_ms = 1000 * self.line_tokens / self._gen_speed()
         return max(MIN_GENERATION_MS, int(self.request_ms - prompt_ms - ROUND_TRIP_MS - line_ms))
 
     def predict_ms(self, floor_ms: int, tokens: int = 32) -> int:
@@ -102,9 +109,18 @@ class PromptBudget:
             return floor_ms
         return max(floor_ms, int(1000 * tokens / self.gen_speed))
 
+    def _gen_speed(self) -> float:
+        return self.gen_speed if self.gen_speed > 0 else FIRST_GUESS_GEN_TOKENS_PER_S
+
+    def _raw(self) -> float:
+        """Prompt tokens the wait holds: what it leaves after the round trip and the answer's first
+        line (its measured length at the measured generation speed; the first line always comes:
+        it is the suggestion), at the measured prompt speed."""
+        prompt_ms = self.latency_ms - ROUND_TRIP_MS - 1000 * self.line_tokens / self._gen_speed()
+        return self.speed * prompt_ms / 1000
+
     def _fit(self) -> int:
-        raw = self.speed * self.request_ms / 1000 * SHARE_OF_BUDGET
-        return max(MIN_TOKENS, int(raw // STEP) * STEP)
+        return max(MIN_TOKENS, int(self._raw() // STEP) * STEP)
 
     def windows(self, configured: Windows) -> Windows:
         """The most each part may take: ``configured``, with the parts held to their shares of the

@@ -27,7 +27,7 @@ from codeassist.completion.context import (
     in_window,
 )
 from codeassist.completion.files import DocumentStore
-from codeassist.completion.fit import cut_before, misfit
+from codeassist.completion.fit import last_code_line
 from codeassist.completion.neighbours import LastPosition
 from codeassist.completion.postprocess import Surroundings, answer_complete, postprocess
 from codeassist.completion.prompt import (
@@ -39,16 +39,19 @@ from codeassist.completion.prompt import (
     pick_layout,
     shows_suffix_to_end,
 )
+from codeassist.completion.refit import refit
 from codeassist.completion.request import PreparedRequest, ask
-from codeassist.completion.second_choice import N_PROBS, heads
+from codeassist.completion.second_choice import N_PROBS
 from codeassist.completion.snippet import SnippetWriter
 from codeassist.completion.speculation import Speculation, accepted
+from codeassist.completion.syntax import SyntaxCheck, grammar_for
 from codeassist.completion.tokens import EstimatingCounter, LineCounter, TokenCounter
 from codeassist.completion.types import CompletionRequest, CompletionResult, CompletionTimings, ContextChunk
 from codeassist.completion.windows import (
     CursorWindow,
     check_position,
     cursor_window,
+    longer_suffix,
     split_lines,
     widened,
     with_suffix,
@@ -66,6 +69,8 @@ MID_LINE_PREDICT = 48
 # while the user types on a line the suggestion finishes that line: the model is shown the next
 # few lines only, since what follows the cursor line is processed again with every keystroke
 TYPING_SUFFIX_TOKENS = 24
+# documents whose code fences belong to them (the language ids editors send)
+PROSE_LANGUAGES = frozenset({"markdown", "mdx", "quarto", "rmarkdown", "restructuredtext"})
 GREEDY = Sampling(temperature=0.0, top_k=1, top_p=1.0, min_p=0.0, repeat_penalty=1.0, seed=0)
 
 
@@ -165,16 +170,24 @@ class CompletionEngine:
         prepared = self._prepare(request, lines, sent, typing=typing, remember=not speculative)
         with affinity(rel):  # a pool of servers keeps each document on one (its prompt cache)
             answer, prepared = await self._send(client, prepared, request, lines, sent)
-        around = replace(_surroundings(window), suffix_seen=prepared.sees_suffix, stop=answer.stop_type)
+        around = replace(_surroundings(window, request.language), suffix_seen=prepared.sees_suffix,
+                         stop=answer.stop_type)
         raw = answer.text
         if prepared.layout in CHAT_VARIANTS:
             raw = chat_prompt.answer_code(raw, window, prepared.layout or "")
         text = postprocess(raw, around, min_chars=self.min_chars)
-        text, again = await self._refit(client, prepared, answer, text, around)
+        log.debug("answer %r (stop: %s) -> %r", raw, answer.stop_type, text)
+        syntax = SyntaxCheck(grammar_for(request.path, request.language), lines, window)
+        # while the user types, a suggestion that does not fit is cut: a second request would make
+        # the next keystroke wait for it
+        text, again = await refit(client, prepared, answer, text, around, syntax, min_chars=self.min_chars,
+                                  retry=not typing)
         items = [text] if text else []
         self._cache.put(rel, window.before, window.line_prefix, window.suffix, items)
         t = answer.timings
-        self._budget.observe(t)
+        # the first line at a new position is what the user waits for: the budget learns its length
+        first_line = "" if typing or speculative else next((ln for ln in raw.split("\n") if ln.strip()), "")
+        self._budget.observe(t, self._counter.count(first_line) if first_line else 0)
         timings = CompletionTimings(prepared.mode, prompt_tokens=t.prompt_n + t.cache_n,
                                     cached_tokens=t.cache_n,
                                     predicted_tokens=sum(a.timings.predicted_n for a in [answer, *again]),
@@ -220,6 +233,10 @@ class CompletionEngine:
             if prefix != sizes.prefix:
                 window = cursor_window(lines, request.line, request.col, self._counter,
                                        prefix_tokens=prefix, suffix_tokens=sizes.suffix)
+            if window.start_line == 0:  # and what the prefix left (the file's start) to the suffix
+                spare = max(0, window.prefix_limit - window.prefix_tokens)
+                window = longer_suffix(window, lines, self._counter,
+                                       min(self._configured().suffix, sizes.suffix + spare))
         return lines, window
 
     def _configured(self) -> Windows:
@@ -263,6 +280,10 @@ class CompletionEngine:
         extra = (self._budget.context_left(configured, used) if shows_suffix
                  else self._budget.prefix_alone(configured, used) - window.prefix_limit)
         wider = widened(window, lines, self._counter, extra)
+        if wider is window and window.start_line == 0 and shows_suffix and not typing:
+            # the window holds the file's start: the share goes to the code below the cursor
+            wider = longer_suffix(window, lines, self._counter,
+                                  min(configured.suffix, window.suffix_tokens + extra))
         if wider is not window:  # nothing twice: a chunk of this file the wider window now holds
             window = wider
             chunks = tuple(c for c in chunks if not in_window(c, rel, window))
@@ -276,7 +297,7 @@ class CompletionEngine:
         params = self._params(window, mode, fresh, typing)
         context_ms = (time.perf_counter() - started) * 1000
         if layout is None:
-            params = replace(params, until=_until(window, suffix_seen=True))
+            params = replace(params, until=_until(window, request.language, suffix_seen=True))
             return PreparedRequest(mode, window, chunks, params, infill=infill_prompt(window, chunks),
                                    context_ms=context_ms)
         if layout in CHAT_VARIANTS:
@@ -287,7 +308,8 @@ class CompletionEngine:
                 params = replace(params, stop=(), t_max_predict_ms=0)  # it, not a newline
         else:
             prompt = completion_prompt(window, chunks, rel, request.language, layout)
-            params = replace(params, until=_until(window, suffix_seen=shows_suffix_to_end(layout, window)))
+            params = replace(params, until=_until(window, request.language,
+                                                       suffix_seen=shows_suffix_to_end(layout, window)))
         return PreparedRequest(mode, window, chunks, params, prompt=prompt, context_ms=context_ms,
                                layout=layout)
 
@@ -319,28 +341,6 @@ class CompletionEngine:
                 return answer, prepared
         return await ask(client, prepared), prepared
 
-    async def _refit(self, client: ModelBackend, prepared: PreparedRequest, answer: Completion, text: str,
-                     around: Surroundings) -> tuple[str, list[Completion]]:
-        """A suggestion that does not fit the code after it (:func:`misfit`: a ``return`` above code
-        that would never run): the model goes on from its next most likely tokens where the line
-        went wrong (:func:`heads`); the first answer that fits is the suggestion, else the one it
-        had, up to that line. Also the answers this asked for."""
-        offset = misfit(text, around)
-        if offset is None:
-            return text, []
-        tried: list[Completion] = []
-        raw = answer.text
-        if prepared.layout not in CHAT_VARIANTS and raw[:offset] == text[:offset]:
-            for head in heads(raw, offset, answer.choices):
-                again = await ask(client, prepared.continued(head))
-                tried.append(again)
-                seen = replace(around, stop=again.stop_type)
-                fitted = postprocess(head + again.text, seen, min_chars=self.min_chars)
-                if fitted.strip() and misfit(fitted, seen) is None:
-                    log.debug("second choice %r instead of %r", fitted, text)
-                    return fitted, tried
-        return postprocess(cut_before(text, offset), around, min_chars=self.min_chars), tried
-
     async def _probe(self, client: ModelBackend) -> None:
         """Learn once what the model can do (:mod:`codeassist.completion.capabilities`); its own
         tokenizer then counts the windows' tokens."""
@@ -361,13 +361,15 @@ class CompletionEngine:
         return (await client.complete(prompt, replace(params, id_slot=CHAT_SLOT))).text
 
 
-def _surroundings(window: CursorWindow) -> Surroundings:
-    return Surroundings(window.line_prefix, window.line_suffix, tuple(window.next_lines))
+def _surroundings(window: CursorWindow, language: str = "") -> Surroundings:
+    return Surroundings(window.line_prefix, window.line_suffix, tuple(window.next_lines),
+                        line_above=last_code_line(window.before.split("\n")),
+                        prose=language.lower() in PROSE_LANGUAGES)
 
 
-def _until(window: CursorWindow, *, suffix_seen: bool) -> Callable[[str], bool]:
+def _until(window: CursorWindow, language: str, *, suffix_seen: bool) -> Callable[[str], bool]:
     """Whether the answer streamed so far is complete: then generation stops early."""
-    around = replace(_surroundings(window), suffix_seen=suffix_seen)
+    around = replace(_surroundings(window, language), suffix_seen=suffix_seen)
     return lambda text: answer_complete(text, around)
 
 

@@ -24,6 +24,8 @@ class Surroundings:
     next_lines: tuple[str, ...]  # the document lines after the cursor line (a window of them)
     suffix_seen: bool = False  # the model saw the text after the cursor (fill-in-the-middle)
     stop: str = ""  # why generation stopped: "eos" (the model ended), "limit", "word" (a stop string)
+    line_above: str = ""  # the last line of code above the cursor line (in the window)
+    prose: bool = False  # the document is prose with code blocks (Markdown): fence lines belong to it
 
     @property
     def opens_lines(self) -> bool:
@@ -68,6 +70,34 @@ def single_line_when_mid_line(text: str, around: Surroundings) -> str:
     if around.mid_line:
         return text.split("\n", 1)[0]
     return text
+
+
+def _is_fence(line: str) -> bool:
+    return line.lstrip().startswith(("```", "~~~"))
+
+
+def cut_at_fence(text: str, around: Surroundings) -> str:
+    """A Markdown code fence (```` ``` ````) in a suggestion for a code file is where the model left
+    the code for prose (an instruct model explaining its answer): the suggestion ends before it.
+    Not in prose documents (Markdown), nor where the document itself has a fence line after the
+    cursor (a docstring with a fenced example)."""
+    if around.prose or any(_is_fence(line) for line in around.next_lines):
+        return text
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if _is_fence(line if i else around.line_prefix + line):
+            return "\n".join(lines[:i]).rstrip("\n")
+    return text
+
+
+def leading_fence(text: str, around: Surroundings) -> int | None:
+    """The offset of the answer's first visible character when its first line with content is a
+    fence that :func:`cut_at_fence` cuts (the whole answer is lost: the engine asks for the
+    model's second choice there); None otherwise."""
+    stripped = text.lstrip()
+    if not stripped.startswith(("```", "~~~")) or cut_at_fence(text, around) == text:
+        return None
+    return len(text) - len(stripped)
 
 
 def stop_at_scope_end(text: str, around: Surroundings) -> str:
@@ -431,7 +461,7 @@ def answer_complete(text: str, around: Surroundings) -> bool:
     if around.mid_line:  # one line is all that is shown
         return True
     around = replace(around, stop="")
-    kept = cut_where_line_suffix_resumes(finished, around)
+    kept = cut_where_line_suffix_resumes(cut_at_fence(finished, around), around)
     kept = stop_at_suffix_scope(kept, around) if around.suffix_seen else stop_at_scope_end(kept, around)
     kept = cut_where_suffix_resumes(cut_at_repeated_line(kept), around)
     return _visible(kept) < _visible(finished)
@@ -444,6 +474,7 @@ def postprocess(raw: str, around: Surroundings, *, min_chars: int = 2) -> str:
     (it wrote on past the hole) is cut where its answer meets the code after the hole."""
     text = normalize_newlines(raw)
     text = single_line_when_mid_line(text, around)
+    text = cut_at_fence(text, around)
     text = cut_where_line_suffix_resumes(text, around)
     text = drop_cut_off_line(text, around)
     if around.suffix_seen:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from codeassist.completion.capabilities import Mode
-from codeassist.completion.prompt import InfillPrompt, Variant, shows_suffix_to_end
+from codeassist.completion.prompt import CHAT_VARIANTS, InfillPrompt, Variant, shows_suffix_to_end
 from codeassist.completion.types import ContextChunk
 from codeassist.completion.windows import CursorWindow
 from codeassist.runtime.backend import ModelBackend
@@ -31,6 +31,11 @@ class PreparedRequest:
     infill: InfillPrompt | None = None
     context_ms: float = 0.0
     layout: Variant | None = None  # the /completion prompt's layout
+
+    @property
+    def chat(self) -> bool:
+        """Whether the prompt is a chat turn (its answer is not the prompt's continuation)."""
+        return self.layout in CHAT_VARIANTS
 
     @property
     def sees_suffix(self) -> bool:

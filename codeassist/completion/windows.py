@@ -56,6 +56,19 @@ def with_suffix(window: CursorWindow, counter: LineCounter, tokens: int) -> Curs
                    suffix_tokens=used)
 
 
+def longer_suffix(window: CursorWindow, lines: list[str], counter: LineCounter, tokens: int) -> CursorWindow:
+    """``window`` with as many lines after the cursor line as fit ``tokens`` (the lines up to the
+    cursor stay as they are): a window that holds the file's start gives the budget it left to
+    the code below the cursor."""
+    if tokens <= window.suffix_tokens or window.end_line >= len(lines):
+        return window
+    longer = cursor_window(lines, window.line, len(window.line_prefix), counter, prefix_tokens=0,
+                           suffix_tokens=tokens)
+    if longer.end_line <= window.end_line:
+        return window
+    return replace(window, after=longer.after, end_line=longer.end_line, suffix_tokens=longer.suffix_tokens)
+
+
 def split_lines(text: str) -> list[str]:
     return text.replace("\r\n", "\n").split("\n")
 

@@ -81,19 +81,53 @@ def test_a_speculative_request_only_when_a_request_takes_at_most_half_the_budget
 
 
 def test_generation_gets_what_the_prompt_leaves_of_the_wait() -> None:
-    budget = PromptBudget(1500, waited_ms=150)  # the editor's debounce is part of the wait
+    budget = PromptBudget(1500, waited_ms=150)  # the editor's debounce is part of a keystroke's wait
     # 250 prompt tokens/s, 50 generated tokens/s
     budget.observe(Timings(prompt_n=500, prompt_ms=2000.0, predicted_n=50, predicted_ms=1000.0))
     assert budget.request_ms == 1350
+    line_ms = 1000 * budget.line_tokens / 50
     # 200 new prompt tokens take 800 ms: generation may run on for what is left, but for the
-    # line in progress when the limit passes (10 tokens: 200 ms)
+    # line in progress when the limit passes
     left = budget.generation_ms(200, floor_ms=1000)
-    assert left == 1350 - 800 - ROUND_TRIP_MS - 200
+    assert left == int(1350 - 800 - ROUND_TRIP_MS - line_ms)
     # a prompt mostly cached leaves more; one too long for the budget still gets its first line
     assert budget.generation_ms(20, floor_ms=1000) > left
     assert budget.generation_ms(2000, floor_ms=1000) == MIN_GENERATION_MS
-    # the prompt takes its share of the wait, not all of it
-    assert budget.tokens is not None and budget.tokens * 1000 / budget.speed <= 1350 * 0.6
+
+
+def test_the_prompt_gets_what_the_first_line_leaves_of_the_wait() -> None:
+    budget = PromptBudget(1500, waited_ms=150)
+    # 250 prompt tokens/s, 25 generated tokens/s, first lines of 10 tokens (400 ms)
+    for _ in range(30):
+        budget.observe(Timings(prompt_n=500, prompt_ms=2000.0, predicted_n=50, predicted_ms=2000.0),
+                       line_tokens=10)
+    assert round(budget.line_tokens) == 10
+    tokens = budget.tokens
+    assert tokens is not None
+    # the first suggestion at a new position (no debounce before it) arrives within the wait
+    assert tokens / 250 * 1000 + ROUND_TRIP_MS + 400 <= 1500
+    assert tokens >= 0.8 * (1500 - ROUND_TRIP_MS - 400) * 0.25  # and the prompt takes most of what it leaves
+    # longer first lines (Java's) leave less of it to the prompt
+    java = PromptBudget(1500)
+    for _ in range(30):
+        java.observe(Timings(prompt_n=500, prompt_ms=2000.0, predicted_n=50, predicted_ms=2000.0),
+                     line_tokens=20)
+    assert java.tokens is not None and java.tokens < tokens
+
+
+def test_small_changes_of_the_estimates_keep_the_size() -> None:
+    budget = PromptBudget(1500)
+    budget.observe(Timings(prompt_n=500, prompt_ms=2000.0, predicted_n=50, predicted_ms=2000.0))
+    size = budget.tokens
+    # a little slower, a little faster: the window keeps its size (and the server its cache)
+    budget.observe(Timings(prompt_n=500, prompt_ms=2100.0, predicted_n=50, predicted_ms=2000.0))
+    assert budget.tokens == size
+    budget.observe(Timings(prompt_n=500, prompt_ms=1900.0, predicted_n=50, predicted_ms=2000.0))
+    assert budget.tokens == size
+    # twice as fast: more
+    for _ in range(5):
+        budget.observe(Timings(prompt_n=500, prompt_ms=1000.0, predicted_n=50, predicted_ms=2000.0))
+    assert budget.tokens is not None and size is not None and budget.tokens > size
 
 
 def test_without_a_budget_generation_keeps_its_floor() -> None:

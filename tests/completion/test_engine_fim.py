@@ -129,3 +129,28 @@ async def test_context_that_is_not_there_leaves_its_share_to_the_lines_above(qwe
         assert budget is not None and result.timings.prompt_tokens <= budget + 16, result.timings
     finally:
         await runtime.aclose()
+
+
+async def test_a_window_that_holds_the_file_start_leaves_the_rest_to_the_code_below(qwen_server: str,
+                                                                                    tmp_path: Path) -> None:
+    body = "".join(f"    total_{i} = total_{i - 1} + values[{i}]\n" for i in range(1, 60))
+    text = "def accumulate(values):\n    total_0 = \n" + body + "    return total_59\n"
+    request = CompletionRequest(text, 1, len("    total_0 = "), "accumulate.py", "python")
+    runtime = LocalRuntime(settings_for(qwen_server, tmp_path))
+    try:
+        engine = CompletionEngine(runtime, None, small(n_predict=24, latency_ms=1500, debounce_ms=150,
+                                                       prefix_tokens=768, suffix_tokens=256, context_tokens=0))
+        prepared = await engine.prepare(request)
+        assert prepared.infill is not None
+        budget = engine.budget.tokens
+        assert budget is not None and len(text) > 4 * budget  # the file does not fit the budget
+        # two lines above the cursor: the suffix takes what the prefix left of the budget
+        window = prepared.window
+        assert window.start_line == 0 and prepared.infill.prefix == "def accumulate(values):\n"
+        assert window.suffix_tokens > 2 * engine.windows().suffix
+        assert window.prefix_tokens + window.suffix_tokens <= budget
+        assert "    total_12 = total_11 + values[12]" in prepared.infill.suffix  # a quarter: 3 lines
+        result = await engine.complete(request)
+        assert result.timings.prompt_tokens <= budget + 16, result.timings
+    finally:
+        await runtime.aclose()

@@ -60,3 +60,39 @@ async def test_a_return_above_the_rest_of_the_body_gives_way_to_the_next_choice(
     namespace: dict[str, Any] = {}
     exec(compile(before + suggestion + after, f"{name}.py", "exec"), namespace)
     assert namespace[function](*args) == expected, suggestion
+
+
+BODIES = {
+    "alternate": (
+        'def alternate(n):\n    """A list of n numbers: 1 at even positions, 2 at odd ones."""\n'
+        "    ans = []\n    for i in range(n):\n        if i % 2 == 0:\n",
+        "        else:\n            ans.append(2)\n    return ans\n",
+        "alternate", (5,), [1, 2, 1, 2, 1],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BODIES))
+async def test_a_line_below_an_opener_is_written_again_as_its_body(
+        qwen_server: str, tmp_path: Path, name: str) -> None:
+    before, after, function, args, expected = BODIES[name]
+    document = before + after
+    runtime = LocalRuntime(settings_for(qwen_server, tmp_path))
+    try:
+        engine = CompletionEngine(runtime, None, small(n_predict=48, prefix_tokens=256, suffix_tokens=96,
+                                                       context_tokens=0))
+        request = CompletionRequest(document, before.count("\n"), 0, f"{name}.py", "python", {})
+        # the model's first answer is not the if's body: it is at the if's own level or above
+        first = await ask(await runtime.client(), await engine.prepare(request))
+        line = next(ln for ln in first.text.split("\n") if ln.strip())
+        assert len(line) - len(line.lstrip()) <= 8, first.text
+        result = await engine.complete(request)
+    finally:
+        await runtime.aclose()
+    assert result.timings.second_choices >= 1
+    assert result.items, "no suggestion"
+    suggestion = result.items[0]
+    assert suggestion.startswith(" " * 12) and suggestion.endswith("\n"), suggestion
+    namespace: dict[str, Any] = {}
+    exec(compile(before + suggestion + after, f"{name}.py", "exec"), namespace)
+    assert namespace[function](*args) == expected, suggestion

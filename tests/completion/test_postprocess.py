@@ -7,11 +7,13 @@ import pytest
 from codeassist.completion.postprocess import (
     Surroundings,
     answer_complete,
+    cut_at_fence,
     cut_at_repeated_line,
     cut_where_suffix_resumes,
     drop_if_code_follows_unretyped,
     drop_if_repeats_next_line,
     enforce_min_length,
+    leading_fence,
     postprocess,
     single_line_when_mid_line,
     stop_at_scope_end,
@@ -379,6 +381,9 @@ def fim(line_prefix: str = "", line_suffix: str = "", *next_lines: str) -> Surro
     ("    total += x\n\nassert f(1) == 2\n", fim("", "", "    return total"), True),
     # a Markdown explanation after the code
     ("return c.state\n}\n```\n", fim("\t", "", "\tc.mu.Unlock()", "}"), True),
+    # a fence where the hole's code should be (at the level the answer started at)
+    ("\n```\n", fim("", "", "    except ValueError:"), True),
+    ("        x = 1\n        ```\n", fim("", "", "        return x"), True),
     # a loop repeating its lines
     ("a = f(x)\nb = g(a)\na = f(x)\n", fim("    ", "", "", "x = 1"), True),
     # the code after the hole starts again
@@ -394,3 +399,29 @@ def test_answer_complete(streamed: str, surr: Surroundings, complete: bool) -> N
     if complete:  # what the pipeline shows is the same whether generation stopped here or went on
         more = streamed + "    more = 1\nprint(more)\n"
         assert postprocess(streamed, surr) == postprocess(more, surr)
+
+
+@pytest.mark.parametrize(("raw", "surr", "expected"), [
+    # an instruct model's explanation after its code, and a fence where the code should be
+    ("    x = 1\n```\n\nThis sets x.", around("", "    return x"), "    x = 1"),
+    ("\n```\n\nThis function checks...", around("", "    except ValueError:"), ""),
+    ("        ```python", around("        "), ""),
+    ("x = 1\n~~~\n", around(""), "x = 1"),
+    # in Markdown, fences belong to the document
+    ("```python\nprint(1)\n```\n", Surroundings("", "", (), prose=True), "```python\nprint(1)\n```\n"),
+    # and where the document has a fence after the cursor (a docstring with a fenced example)
+    ("    >>> f(1)\n    ```\n", around("", "", "    ```", '    """'), "    >>> f(1)\n    ```\n"),
+    # no fence: as it was
+    ("    x = 1\n    return x\n", around(""), "    x = 1\n    return x\n"),
+])
+def test_cut_at_fence(raw: str, surr: Surroundings, expected: str) -> None:
+    assert cut_at_fence(raw, surr) == expected
+
+
+def test_leading_fence() -> None:
+    # the whole answer is a fence and prose: where the fence starts, for the model's next choice
+    assert leading_fence("\n```\n\nThis function...", around("", "    except ValueError:")) == 1
+    assert leading_fence("  ```", around("")) == 2
+    # code first, or a prose document: none
+    assert leading_fence("    x = 1\n```\n", around("")) is None
+    assert leading_fence("```\n", Surroundings("", "", (), prose=True)) is None

@@ -9,6 +9,7 @@ from codeassist.completion.windows import (
     START_ALIGN,
     check_position,
     cursor_window,
+    longer_suffix,
     split_lines,
     widened,
     with_suffix,
@@ -121,3 +122,18 @@ def test_a_widened_window_takes_more_lines_above_and_keeps_the_rest() -> None:
     assert widened(window, LINES, counter, 0) is window
     top = cursor_window(LINES, 3, 0, counter, prefix_tokens=10_000, suffix_tokens=0)
     assert widened(top, LINES, counter, 500) is top
+
+
+def test_a_longer_suffix_keeps_everything_up_to_the_cursor() -> None:
+    counter = LineCounter(CountingCounter())  # a token per character and one for the line break
+    window = cursor_window(LINES, 5, 3, counter, prefix_tokens=400, suffix_tokens=15 * 2)
+    assert window.start_line == 0 and window.end_line == 8  # the file's start; two lines below
+    longer = longer_suffix(window, LINES, counter, 15 * 6)
+    assert (longer.before, longer.line_prefix, longer.line_suffix, longer.start_line) == (
+        window.before, window.line_prefix, window.line_suffix, window.start_line)
+    assert longer.next_lines == LINES[6:12] and longer.suffix_tokens <= 15 * 6
+    assert longer.suffix.startswith(window.suffix)
+    # no more tokens than it has, or nothing left below: the window itself
+    assert longer_suffix(window, LINES, counter, 15) is window
+    end = cursor_window(LINES, 199, 0, counter, prefix_tokens=100, suffix_tokens=100)
+    assert longer_suffix(end, LINES, counter, 500) is end
