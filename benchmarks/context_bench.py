@@ -6,7 +6,8 @@ indexed): Python from installed site-packages, Go from Debian's ``golang-1.19-sr
 directory. Positions are held-out lines inside code (indented, 12-100 characters, not comments,
 after line 20), drawn with a fixed seed; the line is removed down to its indentation and the
 engine completes there, once without repository context and once with it. Score: exact match and
-edit similarity of the first suggested line (0-100 points).
+edit similarity of the first suggested line (0-100 points). The JSON keeps every position: the
+line, the suggestion without and with context, and the context chunks that were sent.
 
     python benchmarks/context_bench.py [--url URL | --model PATH]
         [--languages python,go,java,javascript] [--positions 50] [--seed 0] [--json OUT.json]
@@ -144,6 +145,7 @@ async def score(runtime: LocalRuntime, index: Any, spots: list[Position], root: 
     sims: list[float] = []
     exact = 0
     latency: list[float] = []
+    rows: list[dict[str, Any]] = []
     for pos in spots:
         if index is not None:
             index.update_file(pos.path, pos.text)
@@ -153,11 +155,15 @@ async def score(runtime: LocalRuntime, index: Any, spots: list[Position], root: 
         exact += got == pos.expected
         sims.append(edit_similarity(got, pos.expected))
         latency.append(result.timings.total_ms)
+        rows.append({"path": str(pos.path.relative_to(root)), "line": pos.line + 1, "expected": pos.expected,
+                     "got": got, "similarity": round(100 * sims[-1], 1),
+                     "context": [f"{c.kind} {c.path}:{c.start_line + 1}-{c.end_line}"
+                                 for c in result.context]})
         if index is not None:
             index.update_file(pos.path, pos.path.read_text(encoding="utf-8"))
     return {"context_tokens": context_tokens, "positions": len(spots), "exact": exact,
             "edit_similarity": round(100 * statistics.fmean(sims), 1), "latency_ms": summary(latency),
-            "mode": engine.mode}
+            "mode": engine.mode, "items": rows}
 
 
 async def run(url: str, languages: list[str], count: int, seed: int, work: Path) -> dict[str, Any]:
@@ -179,7 +185,9 @@ async def run(url: str, languages: list[str], count: int, seed: int, work: Path)
                 index.close()
             delta = round(with_ctx["edit_similarity"] - without["edit_similarity"], 1)
             out[language] = {"without": without, "with": with_ctx, "delta_points": delta}
-            print(json.dumps({language: out[language]}), flush=True)
+            print(json.dumps({language: {k: ({kk: vv for kk, vv in v.items() if kk != "items"}
+                                              if isinstance(v, dict) else v)
+                                          for k, v in out[language].items()}}), flush=True)
     finally:
         await runtime.aclose()
     return out

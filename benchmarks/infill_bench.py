@@ -21,12 +21,13 @@ else. Each filled-in program runs against its tests in a subprocess with a timeo
 Usage:
     python benchmarks/infill_bench.py --model PATH [--url URL] [--sets light,single,multi] [--limit N]
         [--multi-limit N] [--seed 0] [--paths raw-infill,raw-completion,lsp] [--n-predict 128]
-        [--json OUT.json]
+        [--option KEY=VALUE] [--json OUT.json] [--lsp-log FILE]
 
 ``--limit`` samples the light set (fixed ``--seed``), ``--multi-limit`` the multi-line set (default
 40; its 5,815 tasks take hours on 2 CPU cores). Without ``--url`` a llama-server with ``--model`` (or
 the configured model) is started on a free port and stopped at the end. The JSON has the summary
-and, per task and path, the candidate and the verdict.
+and, per task and path, the candidate and the verdict; ``--lsp-log`` keeps the language server's
+debug log (each raw answer, what post-processing made of it, the second choices asked for).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ The editor's debounce is the default (150 ms; cache hits skip it). Reported: p50
 language. The machine is shared: say so next to the figures.
 
     python benchmarks/latency_bench.py [--url URL | --model PATH]
-        [--languages python,go,java,javascript] [--spots 6] [--keys 6] [--json OUT.json]
+        [--languages python,go,java,javascript] [--spots 6] [--keys 6] [--json OUT.json] [--lsp-log FILE]
 """
 
 from __future__ import annotations

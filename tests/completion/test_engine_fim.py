@@ -139,7 +139,8 @@ async def test_a_window_that_holds_the_file_start_leaves_the_rest_to_the_code_be
     runtime = LocalRuntime(settings_for(qwen_server, tmp_path))
     try:
         engine = CompletionEngine(runtime, None, small(n_predict=24, latency_ms=1500, debounce_ms=150,
-                                                       prefix_tokens=768, suffix_tokens=256, context_tokens=0))
+                                                       prefix_tokens=768, suffix_tokens=256,
+                                                       context_tokens=0))
         prepared = await engine.prepare(request)
         assert prepared.infill is not None
         budget = engine.budget.tokens
