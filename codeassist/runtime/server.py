@@ -340,7 +340,7 @@ class ManagedServer:
             return ServerStartError(f"llama-server could not listen on port {self.settings.server.port}.",
                                     hint="Another program took the port; choose another with "
                                          "`codeassist server start --port N`.")
-        if "failed to load model" in low or "error loading model" in low or "gguf" in low:
+        if _model_failed(low):
             return ServerStartError(f"llama-server could not load the model: {_last_error(text)}",
                                     hint="The model file may be damaged or too new for this llama-server; "
                                          "pull it again or choose another with `codeassist model use`.")
@@ -383,6 +383,17 @@ class ManagedServer:
         if self.is_alive():
             return self.status()
         return self.start()
+
+
+def _model_failed(log: str) -> bool:
+    """Whether a start-up log (lower-cased) says the model could not be loaded. The model's
+    ``.gguf`` path is in every log, so a line counts only when it also says what failed (GGUF
+    parsing, ``failed to load model``...): a server that dies later, allocating its cache, is not
+    a bad model file."""
+    if "failed to load model" in log or "error loading model" in log:
+        return True
+    return any("gguf" in line and any(word in line for word in ("fail", "error", "invalid", "corrupt"))
+               for line in log.splitlines())
 
 
 def _last_error(text: str) -> str:

@@ -175,6 +175,31 @@ def test_server_crashing_on_an_instruction_says_to_rebuild(make_settings: Callab
     assert srv.status().state == "stopped"
 
 
+@pytest.mark.parametrize(("log", "expected"), [
+    # the model's path is in every log: a server that dies later is not a bad model
+    ("load_model: loading model 'model.gguf'\\nllama_init_from_model: failed to allocate KV cache",
+     "exited during start-up"),
+    # what llama.cpp says of a file it cannot read
+    ("load_model: loading model 'model.gguf'\\ngguf_init_from_file_impl: invalid magic characters",
+     "could not load the model"),
+    ("srv load_model: failed to load model, 'model.gguf'", "could not load the model"),
+])
+def test_a_start_up_failure_is_named_by_what_failed(make_settings: Callable[..., Settings], tmp_path: Path,
+                                                    llama_server: LlamaServerInfo, log: str,
+                                                    expected: str) -> None:
+    dying = tmp_path / "llama-server"
+    dying.write_text(
+        "#!/bin/sh\n"
+        f'case "$*" in *--version*|*--list-devices*) exec "{llama_server.binary}" "$@";; esac\n'
+        f'printf "{log}\\n"\n'
+        "exit 1\n")
+    dying.chmod(0o755)
+    srv = ManagedServer(make_settings(server__binary=str(dying)), state_dir=tmp_path)
+    with pytest.raises(ServerStartError, match=expected):
+        srv.start()
+    assert srv.status().state == "stopped"
+
+
 def _binary(backend: str) -> BinaryInfo:
     return BinaryInfo(path=Path("/opt/llama-server"), version="1", backend=backend,
                       gpu_capable=backend != "cpu", source="config")
