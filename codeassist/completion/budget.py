@@ -98,8 +98,7 @@ class PromptBudget:
         if self.latency_ms <= 0:
             return self.predict_ms(floor_ms)
         prompt_ms = 1000 * max(0, prompt_tokens) / self.speed
-        line_ms = 1000 * self.line_tokens / self._gen_speed()
-        return max(MIN_GENERATION_MS, int(self.request_ms - prompt_ms - ROUND_TRIP_MS - line_ms))
+        return max(MIN_GENERATION_MS, int(self.request_ms - prompt_ms - ROUND_TRIP_MS - self._line_ms()))
 
     def predict_ms(self, floor_ms: int, tokens: int = 32) -> int:
         """How long generation may go on after the first newline: ``floor_ms``, or the time
@@ -109,14 +108,16 @@ class PromptBudget:
             return floor_ms
         return max(floor_ms, int(1000 * tokens / self.gen_speed))
 
-    def _gen_speed(self) -> float:
-        return self.gen_speed if self.gen_speed > 0 else FIRST_GUESS_GEN_TOKENS_PER_S
+    def _line_ms(self) -> float:
+        """An answer's first line at the measured generation speed (its measured length)."""
+        gen_speed = self.gen_speed if self.gen_speed > 0 else FIRST_GUESS_GEN_TOKENS_PER_S
+        return 1000 * self.line_tokens / gen_speed
 
     def _raw(self) -> float:
         """Prompt tokens the wait holds: what it leaves after the round trip and the answer's first
         line (its measured length at the measured generation speed; the first line always comes:
         it is the suggestion), at the measured prompt speed."""
-        prompt_ms = self.latency_ms - ROUND_TRIP_MS - 1000 * self.line_tokens / self._gen_speed()
+        prompt_ms = self.latency_ms - ROUND_TRIP_MS - self._line_ms()
         return self.speed * prompt_ms / 1000
 
     def _fit(self) -> int:

@@ -103,7 +103,7 @@ def misfit(text: str, around: Surroundings) -> int | None:
     inserted, after = _lines(text, around)
     first = _first_started(inserted, around)
     if first is not None:
-        above = next((ln for ln in reversed(inserted[:first]) if _is_code(ln)), around.line_above)
+        above = last_code_line(inserted[:first]) or around.line_above
         if _opens_body(above) and _body_missing(above, inserted[first]):
             return _offset(inserted, first, around)
     following = next((ln for ln in after if _is_code(ln)), None)
@@ -159,7 +159,7 @@ def indentation_for(text: str, offset: int, around: Surroundings) -> str | None:
         return None
     line = inserted[index]
     following = next((ln for ln in after if _is_code(ln)), None)
-    above = next((ln for ln in reversed(inserted[:index]) if _is_code(ln)), around.line_above)
+    above = last_code_line(inserted[:index]) or around.line_above
     if _opens_body(above) and _body_missing(above, line):
         if following is not None and indent_width(following) > indent_width(above):
             return _leading(following)

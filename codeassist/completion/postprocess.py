@@ -94,10 +94,9 @@ def leading_fence(text: str, around: Surroundings) -> int | None:
     """The offset of the answer's first visible character when its first line with content is a
     fence that :func:`cut_at_fence` cuts (the whole answer is lost: the engine asks for the
     model's second choice there); None otherwise."""
-    stripped = text.lstrip()
-    if not stripped.startswith(("```", "~~~")) or cut_at_fence(text, around) == text:
+    if not _is_fence(text) or cut_at_fence(text, around) == text:
         return None
-    return len(text) - len(stripped)
+    return len(text) - len(text.lstrip())
 
 
 def stop_at_scope_end(text: str, around: Surroundings) -> str:

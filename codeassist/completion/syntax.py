@@ -44,7 +44,7 @@ class SyntaxCheck:
         self.grammar = grammar
         self._lines = lines
         self._window = window
-        self._before: int | None = None  # errors in the document as the user has it
+        self._clean: bool | None = None  # whether the document parses as the user has it
 
     def new_error(self, text: str) -> int | None:
         """The offset in ``text`` of the first visible character of its first line that holds a
@@ -56,15 +56,15 @@ class SyntaxCheck:
         above, below = "\n".join(lines[: w.line]), "\n".join(lines[w.line + 1:])
         head = above + "\n" if w.line else ""
         try:
+            if self._clean is None:
+                self._clean = not syntax_errors(self.grammar, "\n".join(lines))
+            if not self._clean:
+                return None  # a document with errors already (code being typed) says little
             errors = syntax_errors(self.grammar, head + w.line_prefix + text + rest + "\n" + below)
-            if self._before is None:
-                self._before = len(syntax_errors(self.grammar, "\n".join(lines)))
         except CodeassistError as exc:  # a grammar that is not installed: no check
             log.debug("no syntax check: %s", exc)
             self.grammar = None
             return None
-        if self._before or len(errors) <= self._before:
-            return None  # a document with errors already (code being typed) says little
         inserted = text.split("\n")
         inside = [line - w.line for line in errors if w.line <= line < w.line + len(inserted)]
         if not inside:

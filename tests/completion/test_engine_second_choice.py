@@ -36,30 +36,39 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
-async def test_a_return_above_the_rest_of_the_body_gives_way_to_the_next_choice(
-        qwen_server: str, tmp_path: Path, name: str) -> None:
-    before, after, function, args, expected = CASES[name]
-    document = before + after
+async def _first_answer_and_suggestion(qwen_server: str, tmp_path: Path, name: str, before: str,
+                                       after: str) -> tuple[str, str]:
+    """The model's first answer on the empty line between ``before`` and ``after`` (the engine's
+    request sent as it is) and the suggestion the engine makes of it, after its second choice."""
     runtime = LocalRuntime(settings_for(qwen_server, tmp_path))
     try:
         engine = CompletionEngine(runtime, None, small(n_predict=48, prefix_tokens=256, suffix_tokens=96,
                                                        context_tokens=0))
-        request = CompletionRequest(document, before.count("\n"), 0, f"{name}.py", "python", {})
-        # what the model answers first, the same request sent as it is
+        request = CompletionRequest(before + after, before.count("\n"), 0, f"{name}.py", "python", {})
         first = await ask(await runtime.client(), await engine.prepare(request))
-        assert first.text.lstrip().startswith("return"), first.text
         result = await engine.complete(request)
     finally:
         await runtime.aclose()
     assert result.timings.second_choices >= 1
     assert result.items, "no suggestion"
-    suggestion = result.items[0]
+    return first.text, result.items[0]
+
+
+def _run(name: str, program: str, function: str, args: tuple[Any, ...]) -> Any:
+    namespace: dict[str, Any] = {}
+    exec(compile(program, f"{name}.py", "exec"), namespace)
+    return namespace[function](*args)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+async def test_a_return_above_the_rest_of_the_body_gives_way_to_the_next_choice(
+        qwen_server: str, tmp_path: Path, name: str) -> None:
+    before, after, function, args, expected = CASES[name]
+    first, suggestion = await _first_answer_and_suggestion(qwen_server, tmp_path, name, before, after)
+    assert first.lstrip().startswith("return"), first
     assert suggestion.endswith("\n") and "return" not in suggestion, suggestion
     # accepted: the lines go above the cursor's line, and the function works
-    namespace: dict[str, Any] = {}
-    exec(compile(before + suggestion + after, f"{name}.py", "exec"), namespace)
-    assert namespace[function](*args) == expected, suggestion
+    assert _run(name, before + suggestion + after, function, args) == expected, suggestion
 
 
 BODIES = {
@@ -76,23 +85,9 @@ BODIES = {
 async def test_a_line_below_an_opener_is_written_again_as_its_body(
         qwen_server: str, tmp_path: Path, name: str) -> None:
     before, after, function, args, expected = BODIES[name]
-    document = before + after
-    runtime = LocalRuntime(settings_for(qwen_server, tmp_path))
-    try:
-        engine = CompletionEngine(runtime, None, small(n_predict=48, prefix_tokens=256, suffix_tokens=96,
-                                                       context_tokens=0))
-        request = CompletionRequest(document, before.count("\n"), 0, f"{name}.py", "python", {})
-        # the model's first answer is not the if's body: it is at the if's own level or above
-        first = await ask(await runtime.client(), await engine.prepare(request))
-        line = next(ln for ln in first.text.split("\n") if ln.strip())
-        assert len(line) - len(line.lstrip()) <= 8, first.text
-        result = await engine.complete(request)
-    finally:
-        await runtime.aclose()
-    assert result.timings.second_choices >= 1
-    assert result.items, "no suggestion"
-    suggestion = result.items[0]
+    first, suggestion = await _first_answer_and_suggestion(qwen_server, tmp_path, name, before, after)
+    # the model's first answer is not the if's body: it is at the if's own level or above
+    line = next(ln for ln in first.split("\n") if ln.strip())
+    assert len(line) - len(line.lstrip()) <= 8, first
     assert suggestion.startswith(" " * 12) and suggestion.endswith("\n"), suggestion
-    namespace: dict[str, Any] = {}
-    exec(compile(before + suggestion + after, f"{name}.py", "exec"), namespace)
-    assert namespace[function](*args) == expected, suggestion
+    assert _run(name, before + suggestion + after, function, args) == expected, suggestion
